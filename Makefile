@@ -1,0 +1,54 @@
+# kube-fledged (TypeScript) — developer and user entry points.
+# `make test` is the whole suite (lint, unit, integration, e2e) on a local control plane it starts itself.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NODES ?= 3
+KUBEFLEDGED_NAMESPACE ?= kube-fledged
+export NODES
+
+.PHONY: help deps build lint test test-unit test-integration test-e2e binaries cluster-up cluster-down cluster-status clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-32s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.installed ## install npm packages (npm ci)
+
+build: deps ## compile TypeScript to dist/
+	npx tsc -p tsconfig.build.json
+
+lint: deps ## eslint + type-check
+	npx eslint .
+	npx tsc -p tsconfig.json
+
+test-unit: deps ## unit tests (no cluster)
+	npx mocha 'test/unit/**/*.test.ts'
+
+binaries: ## build the control plane, kwok and helm once into the version-keyed cache
+	hack/build-binaries.sh
+
+cluster-up: binaries ## start (or reuse) the local control plane with $(NODES) kwok nodes
+	hack/cluster-up.sh
+
+cluster-down: ## stop the local control plane and remove its state
+	hack/cluster-down.sh
+
+cluster-status: ## is the local control plane up?
+	hack/cluster-up.sh --status
+
+test-integration: deps ## integration tests (needs `make cluster-up`)
+	npx mocha --timeout 300000 'test/integration/**/*.test.ts'
+
+test-e2e: deps ## end-to-end tests (needs `make cluster-up`)
+	npx mocha --timeout 900000 'test/e2e/**/*.test.ts'
+
+test: deps ## the whole suite: lint, unit, then integration and e2e on a local cluster it starts (and stops)
+	hack/test.sh
+
+clean: ## remove build output
+	rm -rf dist
+
+-include hack/make/*.mk

@@ -1,0 +1,12 @@
+# Pinned versions of the local control plane and tools (sourced by hack/*.sh).
+# Changing a version changes the cache key: the next `make cluster-up` builds it once.
+K8S_VERSION="${K8S_VERSION:-1.34.4}"
+ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
+KWOK_VERSION="${KWOK_VERSION:-0.8.0}"
+HELM_VERSION="${HELM_VERSION:-3.22.0}"
+# Where built binaries are cached, outside the repository, keyed by version.
+KF_CACHE_DIR="${KF_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-fledged-ts}"
+K8S_BIN="$KF_CACHE_DIR/k8s-v$K8S_VERSION"
+ETCD_BIN="$KF_CACHE_DIR/etcd-v$ETCD_VERSION"
+KWOK_BIN="$KF_CACHE_DIR/kwok-v$KWOK_VERSION"
+HELM_BIN="$KF_CACHE_DIR/helm-v$HELM_VERSION"

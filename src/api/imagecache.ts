@@ -1,0 +1,77 @@
+// The ImageCache API (kubefledged.io/v1alpha2): types and identity.
+// Field names and shapes are the compatibility contract of the original kube-fledged.
+
+export const GROUP = 'kubefledged.io';
+export const VERSION = 'v1alpha2';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'ImageCache';
+export const PLURAL = 'imagecaches';
+export const SINGULAR = 'imagecache';
+export const SHORT_NAME = 'ic';
+
+export interface CacheSpecEntry {
+  images: string[];
+  nodeSelector?: Record<string, string>;
+}
+
+export interface LocalObjectReference {
+  name: string;
+}
+
+export interface ImageCacheSpec {
+  cacheSpec: CacheSpecEntry[];
+  imagePullSecrets?: LocalObjectReference[];
+}
+
+/** One failed (image, node) pair in status.failures[image]. */
+export interface NodeReasonMessage {
+  /** Value of the node's kubernetes.io/hostname label (as the original reports it). */
+  node: string;
+  reason: string;
+  message: string;
+}
+
+/** Aggregate counts of the current or last operation (additive, optional). */
+export interface ImageCacheCounts {
+  /** (image, node) pairs the operation covers. */
+  desired: number;
+  /** Pairs finished successfully (pulled, deleted, or already present). */
+  succeeded: number;
+  /** Pairs that failed. */
+  failed: number;
+  /** Pairs still pending or running. */
+  pending: number;
+}
+
+export interface ImageCacheStatus {
+  status: string;
+  reason: string;
+  message: string;
+  failures?: Record<string, NodeReasonMessage[]>;
+  startTime: string;
+  completionTime?: string;
+  /** Additive: metadata.generation the status describes. */
+  observedGeneration?: number;
+  /** Additive: progress counts. */
+  counts?: ImageCacheCounts;
+}
+
+export interface ObjectMetaLite {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  creationTimestamp?: string | Date;
+  deletionTimestamp?: string | Date;
+}
+
+export interface ImageCache {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMetaLite;
+  spec: ImageCacheSpec;
+  status?: ImageCacheStatus;
+}
