@@ -54,6 +54,22 @@ export interface ImageCacheStatus {
   observedGeneration?: number;
   /** Additive: progress counts. */
   counts?: ImageCacheCounts;
+  /** Additive: the operation in flight or last run, recorded so a restarted controller resumes it. */
+  operation?: OperationRecord;
+  /** Additive: what the last completed operation left on the nodes (the base of an update's diff). */
+  lastAppliedSpec?: { cacheSpec: CacheSpecEntry[] };
+}
+
+export type OperationType = 'create' | 'update' | 'refresh' | 'purge';
+
+export interface OperationRecord {
+  /** Short random id; every Job of the operation carries it in the label kubefledged.io/operation. */
+  id: string;
+  type: OperationType;
+  /** metadata.generation of the spec the operation applies. */
+  generation: number;
+  /** When set, only these nodes are covered (a refresh for nodes that joined). */
+  nodes?: string[];
 }
 
 export interface ObjectMetaLite {
