@@ -70,6 +70,8 @@ export interface OperationRecord {
   generation: number;
   /** When set, only these nodes are covered (a refresh for nodes that joined). */
   nodes?: string[];
+  /** The cacheSpec the operation applies, fixed when it starts (a later edit becomes the next operation). */
+  cacheSpec: CacheSpecEntry[];
 }
 
 export interface ObjectMetaLite {
