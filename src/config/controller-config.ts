@@ -1,0 +1,362 @@
+// The controller's configuration: every flag of the Go kube-fledged controller (spec §2.1) with the
+// same name, default and meaning, the glog flags the shipped manifests pass, our additions (leader
+// election, metrics, workers, node watch, chunking), and the environment variables of spec §2.2.
+// Pure: argv and env come in, a ControllerConfig (durations in ms) or the help text comes out.
+
+import { DEFAULT_BUSYBOX_IMAGE, DEFAULT_CRI_CLIENT_IMAGE, DEFAULT_NAMESPACE } from '../api/constants.js';
+import { formatGoDuration } from './duration.js';
+import { FlagError, parseFlags, usage, type FlagDefs, type FlagValues } from './flag-parser.js';
+
+export { FlagError } from './flag-parser.js';
+
+export const CONTROLLER_PROGRAM = 'kubefledged-controller';
+
+export type ImagePullPolicy = 'IfNotPresent' | 'Always';
+export type JobRetentionPolicy = 'delete' | 'retain';
+export type GlogSeverity = 'INFO' | 'WARNING' | 'ERROR' | 'FATAL';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface ControllerConfig {
+  /** --image-pull-deadline-duration: how long an operation waits for its Jobs once all are created. */
+  imagePullDeadlineMs: number;
+  /** --image-cache-refresh-frequency: period of the refresh of every cache; 0 disables it. */
+  imageCacheRefreshFrequencyMs: number;
+  /** --image-pull-policy */
+  imagePullPolicy: ImagePullPolicy;
+  /** --service-account-name: serviceAccountName of Job pods; "" = the namespace's default. */
+  serviceAccountName: string;
+  /** --image-delete-job-host-network: hostNetwork of delete Job pods. */
+  imageDeleteJobHostNetwork: boolean;
+  /** --job-priority-class-name: priorityClassName of Job pods; "" = none. */
+  jobPriorityClassName: string;
+  /** --job-retention-policy: delete Jobs when the operation ends, or keep them. */
+  jobRetentionPolicy: JobRetentionPolicy;
+  /** --cri-socket-path: host path of the CRI socket for delete Jobs; "" = per-runtime default. */
+  criSocketPath: string;
+  /** --kubeconfig: path of a kubeconfig file; "" = in-cluster or the default loading rules. */
+  kubeconfig: string;
+  /** --master: API server URL overriding the kubeconfig's; "" = keep it. */
+  master: string;
+  /** --jobs-max-surge: maximum concurrently active Jobs over all caches; 0 = unlimited. */
+  jobsMaxSurge: number;
+
+  /** --stderrthreshold, canonical glog severity name. */
+  stderrthreshold: GlogSeverity;
+  /** -v: glog verbosity. */
+  verbosity: number;
+  /** --logtostderr */
+  logtostderr: boolean;
+  /**
+   * The winston level derived from the glog flags: -v >= 4 gives 'debug'; else --logtostderr gives
+   * 'info' (glog then writes every severity to stderr); else --stderrthreshold (INFO -> info,
+   * WARNING -> warn, ERROR and FATAL -> error).
+   */
+  logLevel: LogLevel;
+
+  /** --max-images-per-job: containers (images) per pull or delete pod; a node with more gets several Jobs. */
+  maxImagesPerJob: number;
+  /** --leader-elect */
+  leaderElect: boolean;
+  /** --leader-elect-lease-duration */
+  leaderElectLeaseDurationMs: number;
+  /** --leader-elect-renew-deadline */
+  leaderElectRenewDeadlineMs: number;
+  /** --leader-elect-retry-period */
+  leaderElectRetryPeriodMs: number;
+  /** --leader-elect-resource-name: name of the Lease in `namespace`. */
+  leaderElectResourceName: string;
+  /** --metrics-bind-address: "[host]:port" of /metrics, /healthz, /readyz; "0" disables the server. */
+  metricsBindAddress: string;
+  /** --workers: caches reconciled in parallel (one key is never reconciled twice at once). */
+  workers: number;
+  /** --node-watch: cache images on a node as soon as it joins or becomes Ready. */
+  nodeWatch: boolean;
+
+  /** KUBEFLEDGED_NAMESPACE: namespace of the controller (its Lease lives there). */
+  namespace: string;
+  /** KUBEFLEDGED_CRI_CLIENT_IMAGE: image of delete Jobs. */
+  criClientImage: string;
+  /** BUSYBOX_IMAGE: init container image of pull Jobs. */
+  busyboxImage: string;
+}
+
+const SEVERITIES = ['INFO', 'WARNING', 'ERROR', 'FATAL'] as const;
+
+/** "[host]:port" with a port 0..65535, or "0" (disabled). */
+export function checkBindAddress(value: string): string | undefined {
+  if (value === '0') return undefined;
+  const m = /^(.*):([0-9]{1,5})$/.exec(value);
+  if (!m || Number(m[2]) > 65535 || /\s/.test(value)) {
+    return 'use "[host]:port" such as ":8080" or "127.0.0.1:8080", or "0" to disable';
+  }
+  return undefined;
+}
+
+function checkName(value: string): string | undefined {
+  if (/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(value)) return undefined;
+  return 'must be a DNS subdomain name (lowercase letters, digits, "-" and ".")';
+}
+
+export const CONTROLLER_FLAGS = {
+  // --- flags of the original controller (spec §2.1) ---
+  'image-pull-deadline-duration': {
+    type: 'duration',
+    default: 5 * 60_000,
+    min: 1,
+    description:
+      'Maximum duration allowed for pulling or deleting the images of one operation, counted from the creation of its last Job; unfinished pulls then become failures',
+  },
+  'image-cache-refresh-frequency': {
+    type: 'duration',
+    default: 15 * 60_000,
+    min: 1000,
+    allowZero: true,
+    description: 'Frequency of the periodic refresh of every image cache; 0s disables it (the refresh annotation still works)',
+  },
+  'image-pull-policy': {
+    type: 'enum',
+    values: ['IfNotPresent', 'Always'],
+    default: 'IfNotPresent',
+    description:
+      'Image pull policy for pulling images into and refreshing the cache: IfNotPresent skips images already on the node, Always pulls them again',
+  },
+  'service-account-name': {
+    type: 'string',
+    default: '',
+    description: 'serviceAccountName of the image pull and delete Job pods; empty means the default service account of the namespace',
+  },
+  'image-delete-job-host-network': {
+    type: 'bool',
+    default: false,
+    description: 'Run image delete Job pods in the host network namespace',
+  },
+  'job-priority-class-name': {
+    type: 'string',
+    default: '',
+    description: 'priorityClassName of the image pull and delete Job pods; empty means none',
+  },
+  'job-retention-policy': {
+    type: 'enum',
+    values: ['delete', 'retain'],
+    default: 'delete',
+    description: 'What happens to the Jobs when an operation ends: delete them, or retain them for inspection',
+  },
+  'cri-socket-path': {
+    type: 'string',
+    default: '',
+    description:
+      'Host path of the container runtime (CRI) socket mounted into image delete Job pods; empty means the default socket of the node\'s runtime',
+  },
+  kubeconfig: {
+    type: 'string',
+    default: '',
+    description:
+      'Path to a kubeconfig file; empty means the in-cluster service account, or else $KUBECONFIG / ~/.kube/config',
+  },
+  master: {
+    type: 'string',
+    default: '',
+    description: 'Address of the Kubernetes API server; overrides the server of the kubeconfig',
+  },
+  'jobs-max-surge': {
+    type: 'int',
+    default: 0,
+    min: 0,
+    description: 'Maximum number of image pull and delete Jobs active at the same time over all caches; 0 means unlimited',
+  },
+  // --- glog flags of the original (accepted so existing manifests keep working) ---
+  stderrthreshold: {
+    type: 'enum',
+    values: SEVERITIES,
+    aliases: { '0': 'INFO', '1': 'WARNING', '2': 'ERROR', '3': 'FATAL' },
+    default: 'ERROR',
+    description: 'Logs at or above this severity are written (INFO, WARNING, ERROR, FATAL or 0-3)',
+  },
+  logtostderr: {
+    type: 'bool',
+    default: false,
+    description: 'glog compatibility: write logs of every severity (as -stderrthreshold=INFO); logs always go to stderr',
+  },
+  alsologtostderr: {
+    type: 'bool',
+    default: false,
+    description: 'glog compatibility; accepted and ignored (logs always go to stderr)',
+  },
+  v: {
+    type: 'int',
+    default: 0,
+    min: 0,
+    description: 'Log verbosity; 4 or more enables debug logs',
+  },
+  vmodule: {
+    type: 'string',
+    default: '',
+    description: 'glog compatibility; accepted and ignored',
+  },
+  log_dir: {
+    type: 'string',
+    default: '',
+    description: 'glog compatibility; accepted and ignored (no log files are written)',
+  },
+  log_backtrace_at: {
+    type: 'string',
+    default: '',
+    description: 'glog compatibility; accepted and ignored',
+  },
+  // --- flags of this implementation ---
+  'max-images-per-job': {
+    type: 'int',
+    default: 50,
+    min: 1,
+    max: 200,
+    description: 'Images (containers) per image pull or delete pod; a node with more images in one operation gets several Jobs',
+  },
+  'leader-elect': {
+    type: 'bool',
+    default: true,
+    description: 'Elect a leader through a coordination.k8s.io Lease before reconciling, so that several replicas can run safely',
+  },
+  'leader-elect-lease-duration': {
+    type: 'duration',
+    default: 15_000,
+    min: 1000,
+    description: 'How long non-leaders wait after the last renewal before taking over the lease',
+  },
+  'leader-elect-renew-deadline': {
+    type: 'duration',
+    default: 10_000,
+    min: 1000,
+    description: 'How long the leader keeps retrying to renew the lease before giving up leadership (and exiting)',
+  },
+  'leader-elect-retry-period': {
+    type: 'duration',
+    default: 2_000,
+    min: 100,
+    description: 'Interval between attempts to acquire or renew the lease',
+  },
+  'leader-elect-resource-name': {
+    type: 'string',
+    default: 'kubefledged-controller',
+    validate: checkName,
+    description: 'Name of the Lease object, in the namespace of $KUBEFLEDGED_NAMESPACE',
+  },
+  'metrics-bind-address': {
+    type: 'string',
+    default: ':8080',
+    validate: checkBindAddress,
+    description: 'Address of the HTTP server for /metrics, /healthz and /readyz; "0" disables it',
+  },
+  workers: {
+    type: 'int',
+    default: 4,
+    min: 1,
+    max: 100,
+    description: 'Number of image caches reconciled in parallel (one cache is never reconciled twice at once)',
+  },
+  'node-watch': {
+    type: 'bool',
+    default: true,
+    description: 'Cache images on a node as soon as it joins the cluster or becomes Ready, instead of at the next refresh',
+  },
+} as const satisfies FlagDefs;
+
+export type ControllerFlagValues = FlagValues<typeof CONTROLLER_FLAGS>;
+
+/** Environment variables read by the controller, with defaults (spec §2.2). */
+export const CONTROLLER_ENV = {
+  KUBEFLEDGED_NAMESPACE: { default: DEFAULT_NAMESPACE, description: 'Namespace of the controller; holds its leader election Lease' },
+  KUBEFLEDGED_CRI_CLIENT_IMAGE: { default: DEFAULT_CRI_CLIENT_IMAGE, description: 'Image of the image delete Job pods' },
+  BUSYBOX_IMAGE: { default: DEFAULT_BUSYBOX_IMAGE, description: 'Image of the init container of image pull Job pods' },
+} as const;
+
+/** The full --help text: every flag with its type and default, then the environment variables. */
+export function controllerHelp(): string {
+  const env = Object.entries(CONTROLLER_ENV).map(
+    ([name, e]) => `  ${name}\n    \t${e.description} (default ${JSON.stringify(e.default)})`,
+  );
+  return `${usage(CONTROLLER_FLAGS, { program: CONTROLLER_PROGRAM })}\nEnvironment variables:\n${env.join('\n')}\n`;
+}
+
+function logLevelOf(v: ControllerFlagValues): LogLevel {
+  if (v.v >= 4) return 'debug';
+  if (v.logtostderr) return 'info';
+  switch (v.stderrthreshold) {
+    case 'INFO':
+      return 'info';
+    case 'WARNING':
+      return 'warn';
+    default:
+      return 'error';
+  }
+}
+
+function envOr(env: Record<string, string | undefined>, name: keyof typeof CONTROLLER_ENV): string {
+  const value = env[name]?.trim();
+  return value ? value : CONTROLLER_ENV[name].default;
+}
+
+/**
+ * Parses the controller's argv (without node and script) and environment.
+ * Returns `{ help }` for -h/--help, else `{ config }`; throws FlagError (with `.flag`) on bad input.
+ */
+export function parseControllerConfig(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+): { config: ControllerConfig } | { help: string } {
+  const parsed = parseFlags(CONTROLLER_FLAGS, argv);
+  if (parsed.help) return { help: controllerHelp() };
+  if (parsed.args.length > 0) {
+    throw new FlagError(
+      `unexpected argument ${JSON.stringify(parsed.args[0])}: ${CONTROLLER_PROGRAM} takes only flags (-name=value); see --help`,
+    );
+  }
+  const v = parsed.values;
+
+  // client-go's checks on the leader election timings (leaderelection.NewLeaderElector).
+  const lease = v['leader-elect-lease-duration'];
+  const renew = v['leader-elect-renew-deadline'];
+  const retry = v['leader-elect-retry-period'];
+  if (lease <= renew) {
+    throw new FlagError(
+      `invalid value "${formatGoDuration(renew)}" for flag -leader-elect-renew-deadline: must be shorter than -leader-elect-lease-duration (${formatGoDuration(lease)})`,
+      'leader-elect-renew-deadline',
+    );
+  }
+  if (renew <= 1.2 * retry) {
+    throw new FlagError(
+      `invalid value "${formatGoDuration(retry)}" for flag -leader-elect-retry-period: -leader-elect-renew-deadline (${formatGoDuration(renew)}) must be more than 1.2 times the retry period`,
+      'leader-elect-retry-period',
+    );
+  }
+
+  const config: ControllerConfig = {
+    imagePullDeadlineMs: v['image-pull-deadline-duration'],
+    imageCacheRefreshFrequencyMs: v['image-cache-refresh-frequency'],
+    imagePullPolicy: v['image-pull-policy'],
+    serviceAccountName: v['service-account-name'],
+    imageDeleteJobHostNetwork: v['image-delete-job-host-network'],
+    jobPriorityClassName: v['job-priority-class-name'],
+    jobRetentionPolicy: v['job-retention-policy'],
+    criSocketPath: v['cri-socket-path'],
+    kubeconfig: v.kubeconfig,
+    master: v.master,
+    jobsMaxSurge: v['jobs-max-surge'],
+    stderrthreshold: v.stderrthreshold,
+    verbosity: v.v,
+    logtostderr: v.logtostderr,
+    logLevel: logLevelOf(v),
+    maxImagesPerJob: v['max-images-per-job'],
+    leaderElect: v['leader-elect'],
+    leaderElectLeaseDurationMs: lease,
+    leaderElectRenewDeadlineMs: renew,
+    leaderElectRetryPeriodMs: retry,
+    leaderElectResourceName: v['leader-elect-resource-name'],
+    metricsBindAddress: v['metrics-bind-address'],
+    workers: v.workers,
+    nodeWatch: v['node-watch'],
+    namespace: envOr(env, 'KUBEFLEDGED_NAMESPACE'),
+    criClientImage: envOr(env, 'KUBEFLEDGED_CRI_CLIENT_IMAGE'),
+    busyboxImage: envOr(env, 'BUSYBOX_IMAGE'),
+  };
+  return { config };
+}
