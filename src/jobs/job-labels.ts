@@ -1,0 +1,64 @@
+// Labels and annotations the controller puts on its Jobs and pods, and how it reads them back (pure).
+import { createHash } from 'node:crypto';
+import { JobLabel } from '../api/constants.js';
+import type { Action } from '../planning/operation-plan.js';
+
+export const LABEL_CACHE_UID = 'kubefledged.io/imagecache-uid';
+export const LABEL_OPERATION = 'kubefledged.io/operation';
+export const LABEL_ACTION = 'kubefledged.io/action';
+/** JSON of JobWork: what the Job does, so results can be read (and a restarted controller can adopt it). */
+export const ANNOTATION_WORK = 'kubefledged.io/work';
+
+export interface JobWork {
+  node: string;
+  hostname: string;
+  action: Action;
+  /** container name -> the spec spellings of the image that container handles */
+  containers: Record<string, string[]>;
+}
+
+/** Label values are at most 63 characters: longer names keep a prefix and a hash (still unique). */
+export function labelValue(value: string): string {
+  if (value.length <= 63) return value;
+  return `${value.slice(0, 52).replace(/[-_.]+$/, '')}-${shortHash(value, 10)}`;
+}
+
+export function shortHash(input: string, length = 8): string {
+  return createHash('sha256').update(input).digest('hex').slice(0, length);
+}
+
+/** Labels of every Job and pod of one ImageCache operation. */
+export function jobLabels(cacheName: string, cacheUid: string, operationId: string, action: Action): Record<string, string> {
+  return {
+    [JobLabel.App]: JobLabel.AppValue,
+    [JobLabel.Kubefledged]: JobLabel.KubefledgedValue,
+    [JobLabel.ImageCache]: labelValue(cacheName),
+    [JobLabel.Controller]: JobLabel.ControllerValue,
+    [LABEL_CACHE_UID]: cacheUid,
+    [LABEL_OPERATION]: operationId,
+    [LABEL_ACTION]: action,
+  };
+}
+
+/**
+ * Deterministic Job name: the same (cache, operation, node, action, chunk) always gives the same name, so
+ * creating a Job twice (a restarted controller) is an AlreadyExists, never a duplicate. At most 63 chars.
+ */
+export function jobName(cacheName: string, operationId: string, node: string, action: Action, chunkIndex: number): string {
+  const prefix = cacheName.slice(0, 40).replace(/[-.]+$/, '');
+  return `${prefix}-${operationId}-${shortHash(`${node}/${action}/${chunkIndex}`, 8)}`;
+}
+
+export function readJobWork(annotations: Record<string, string> | undefined): JobWork | undefined {
+  const raw = annotations?.[ANNOTATION_WORK];
+  if (!raw) return undefined;
+  try {
+    const w = JSON.parse(raw) as JobWork;
+    if (typeof w.node !== 'string' || (w.action !== 'pull' && w.action !== 'delete') || typeof w.containers !== 'object') {
+      return undefined;
+    }
+    return w;
+  } catch {
+    return undefined;
+  }
+}

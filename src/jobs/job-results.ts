@@ -1,0 +1,89 @@
+// Reading results from Jobs and their pods (pure): container statuses -> per-image outcomes.
+import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
+import type { JobWork } from './job-labels.js';
+
+export type OutcomeState = 'succeeded' | 'failed' | 'pending';
+
+export interface ImageOutcome {
+  container: string;
+  specImages: string[];
+  state: OutcomeState;
+  reason: string;
+  message: string;
+}
+
+function time(t: Date | string | undefined): number {
+  return t ? new Date(t).getTime() : 0;
+}
+
+/** Pods of the Job, newest first (a replaced pod's newer attempt wins). */
+export function podsOfJob(job: V1Job, pods: readonly V1Pod[]): V1Pod[] {
+  const uid = job.metadata?.uid;
+  const name = job.metadata?.name;
+  return pods
+    .filter((p) =>
+      (p.metadata?.ownerReferences ?? []).some((o) => o.kind === 'Job' && (o.uid === uid || (!uid && o.name === name))),
+    )
+    .sort((a, b) => time(b.metadata?.creationTimestamp) - time(a.metadata?.creationTimestamp));
+}
+
+function outcomeFromStatus(cs: V1ContainerStatus, action: JobWork['action']): Omit<ImageOutcome, 'container' | 'specImages'> {
+  const t = cs.state?.terminated;
+  if (t) {
+    if (t.exitCode === 0) return { state: 'succeeded', reason: '', message: '' };
+    return {
+      state: 'failed',
+      reason: t.reason || 'Error',
+      message: (t.message ?? '').trim() || `container exited with code ${t.exitCode}`,
+    };
+  }
+  // A pull container that runs has its image on the node: the pull is done.
+  if (cs.state?.running && action === 'pull') return { state: 'succeeded', reason: '', message: '' };
+  const w = cs.state?.waiting;
+  if (w) return { state: 'pending', reason: w.reason ?? 'Waiting', message: w.message ?? '' };
+  return { state: 'pending', reason: 'ContainerCreating', message: '' };
+}
+
+/**
+ * Per-container outcome of one Job. Pending outcomes carry the pod's current waiting reason, which
+ * becomes the failure at the pull deadline (ErrImagePull, ImagePullBackOff, ContainerCreating, or
+ * "Pending"/"Check if node is ready" when the pod never started).
+ */
+export function jobOutcomes(job: V1Job, work: JobWork, pods: readonly V1Pod[]): ImageOutcome[] {
+  const mine = podsOfJob(job, pods);
+  const jobName = job.metadata?.name ?? '';
+  const failedCondition = (job.status?.conditions ?? []).find((c) => c.type === 'Failed' && c.status === 'True');
+  return Object.entries(work.containers).map(([container, specImages]) => {
+    let best: Omit<ImageOutcome, 'container' | 'specImages'> | undefined;
+    for (const pod of mine) {
+      const cs = (pod.status?.containerStatuses ?? []).find((c) => c.name === container);
+      let o: Omit<ImageOutcome, 'container' | 'specImages'>;
+      if (pod.status?.phase === 'Succeeded') {
+        o = { state: 'succeeded', reason: '', message: '' };
+      } else if (cs) {
+        o = outcomeFromStatus(cs, work.action);
+        if (o.state === 'pending' && pod.status?.phase === 'Failed') {
+          o = { state: 'failed', reason: pod.status.reason || 'PodFailed', message: pod.status.message || `pod ${pod.metadata?.name} failed` };
+        }
+      } else if (pod.status?.phase === 'Failed') {
+        o = { state: 'failed', reason: pod.status.reason || 'PodFailed', message: pod.status.message || `pod ${pod.metadata?.name} failed` };
+      } else {
+        o = { state: 'pending', reason: 'Pending', message: 'Check if node is ready' };
+      }
+      if (o.state === 'succeeded') { best = o; break; }
+      best ??= o; // newest pod's state unless an older attempt succeeded
+    }
+    if (!best) {
+      best = failedCondition
+        ? { state: 'failed', reason: failedCondition.reason || 'JobFailed', message: failedCondition.message || `job ${jobName} failed` }
+        : { state: 'pending', reason: `No pods matched job ${jobName}`, message: `No pods matched job ${jobName}` };
+    }
+    return { container, specImages, ...best };
+  });
+}
+
+/** A pending outcome past the deadline becomes a failure carrying the reason it was waiting for. */
+export function expire(o: ImageOutcome): ImageOutcome {
+  if (o.state !== 'pending') return o;
+  return { ...o, state: 'failed', reason: o.reason || 'Pending', message: o.message || 'Check if node is ready' };
+}

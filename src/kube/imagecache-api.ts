@@ -1,0 +1,90 @@
+// The API edge for ImageCaches, Jobs and Events (client-node 1.4). Thin: no decisions here.
+import * as k8s from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type ImageCache, type ImageCacheStatus } from '../api/imagecache.js';
+
+const jsonPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+export function isNotFound(err: unknown): boolean {
+  return (err as { code?: number }).code === 404;
+}
+export function isConflict(err: unknown): boolean {
+  return (err as { code?: number }).code === 409;
+}
+/** Errors worth a retry: conflicts, throttling, server errors and network failures. */
+export function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: number }).code;
+  return code === undefined || code === 409 || code === 429 || code >= 500;
+}
+
+export class ImageCacheApi {
+  readonly custom: k8s.CustomObjectsApi;
+  readonly batch: k8s.BatchV1Api;
+  readonly core: k8s.CoreV1Api;
+
+  constructor(kc: k8s.KubeConfig) {
+    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    this.batch = kc.makeApiClient(k8s.BatchV1Api);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+  }
+
+  async get(namespace: string, name: string): Promise<ImageCache | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name })) as ImageCache;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async listAll(): Promise<ImageCache[]> {
+    const list = (await this.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as { items: ImageCache[] };
+    return list.items;
+  }
+
+  /** Replaces status as a whole through the status subresource (JSON patch: no merge of stale failures). */
+  async replaceStatus(namespace: string, name: string, status: ImageCacheStatus): Promise<ImageCache> {
+    return (await this.custom.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: [{ op: 'add', path: '/status', value: status }] },
+      jsonPatch,
+    )) as ImageCache;
+  }
+
+  /** Merge-patches a part of status (e.g. counts while processing). */
+  async mergeStatus(namespace: string, name: string, status: Partial<ImageCacheStatus>): Promise<ImageCache> {
+    return (await this.custom.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { status } },
+      mergePatch,
+    )) as ImageCache;
+  }
+
+  /** Removes one annotation (no-op when absent). */
+  async removeAnnotation(namespace: string, name: string, key: string): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { metadata: { annotations: { [key]: null } } } },
+      mergePatch,
+    );
+  }
+
+  async createJob(job: k8s.V1Job): Promise<'created' | 'exists'> {
+    try {
+      await this.batch.createNamespacedJob({ namespace: job.metadata?.namespace ?? 'default', body: job });
+      return 'created';
+    } catch (err) {
+      if (isConflict(err)) return 'exists';
+      throw err;
+    }
+  }
+
+  async deleteJob(namespace: string, name: string): Promise<void> {
+    try {
+      await this.batch.deleteNamespacedJob({ namespace, name, propagationPolicy: 'Background' });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async createEvent(event: k8s.CoreV1Event): Promise<void> {
+    await this.core.createNamespacedEvent({ namespace: event.metadata?.namespace ?? 'default', body: event });
+  }
+}

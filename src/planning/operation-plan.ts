@@ -1,0 +1,151 @@
+// The operation planner (pure): spec x nodes x node images -> the work of one operation, per node.
+//   create / refresh : every image of the spec on every matching node (minus images already present
+//                      when the pull policy is IfNotPresent)
+//   update           : pull the (node, image) pairs the new spec adds, delete the pairs it drops,
+//                      compared with the spec the previous operation applied (status.lastAppliedSpec)
+//   purge            : delete every image of the spec on every matching node
+import type { V1Node } from '@kubernetes/client-node';
+import type { CacheSpecEntry, OperationType } from '../api/imagecache.js';
+import {
+  imageMatchesNodeImage,
+  isLatestOrUntagged,
+  normalizeImageReference,
+  parseImageReference,
+} from '../images/image-reference.js';
+import { nodeHostname, nodeImageNames, selectNodes } from './node-selection.js';
+
+export type Action = 'pull' | 'delete';
+export type PullPolicy = 'IfNotPresent' | 'Always';
+
+/** One image to act on, on one node. `specImages` are the strings of the spec that denote it. */
+export interface ImageWork {
+  /** The reference used in the Job (the first spelling found in the spec). */
+  image: string;
+  /** Every spelling in the spec that denotes this image (status.failures is keyed by these). */
+  specImages: string[];
+}
+
+export interface NodeWork {
+  node: string;
+  hostname: string;
+  runtimeVersion: string;
+  pulls: ImageWork[];
+  deletes: ImageWork[];
+  /** Spec images already on the node: no Job needed, counted as done. */
+  alreadyPresent: ImageWork[];
+  /** Spec images that are not valid references: failed without a Job. */
+  invalid: { work: ImageWork; message: string }[];
+}
+
+export interface OperationPlan {
+  nodes: NodeWork[];
+  /** (image, node) pairs the operation covers. */
+  desired: number;
+}
+
+export interface PlanInput {
+  type: OperationType;
+  cacheSpec: readonly CacheSpecEntry[];
+  /** The spec the previous operation left on the nodes (update only). */
+  previousCacheSpec?: readonly CacheSpecEntry[];
+  nodes: readonly V1Node[];
+  pullPolicy: PullPolicy;
+  /** Only these nodes (by name), when set. */
+  nodeFilter?: readonly string[];
+}
+
+/** Key that identifies an image whatever its spelling (nginx == docker.io/library/nginx:latest). */
+export function imageKey(image: string): string {
+  return normalizeImageReference(image) ?? image;
+}
+
+type Pairs = Map<string, Map<string, ImageWork>>; // node name -> image key -> work
+
+function desiredPairs(cacheSpec: readonly CacheSpecEntry[], nodes: readonly V1Node[]): Pairs {
+  const pairs: Pairs = new Map();
+  for (const entry of cacheSpec) {
+    for (const node of selectNodes(nodes, entry.nodeSelector)) {
+      const name = node.metadata?.name ?? '';
+      let images = pairs.get(name);
+      if (!images) pairs.set(name, (images = new Map()));
+      for (const image of entry.images ?? []) {
+        const key = imageKey(image);
+        const work = images.get(key);
+        if (!work) images.set(key, { image, specImages: [image] });
+        else if (!work.specImages.includes(image)) work.specImages.push(image);
+      }
+    }
+  }
+  return pairs;
+}
+
+/** True when the image must be pulled although the node may have it (spec §3.2). */
+export function mustPull(image: string, pullPolicy: PullPolicy, nodeImages: readonly string[]): boolean {
+  if (pullPolicy !== 'IfNotPresent') return true;
+  if (isLatestOrUntagged(image)) return true;
+  return !imageMatchesNodeImage(image, nodeImages);
+}
+
+export function planOperation(input: PlanInput): OperationPlan {
+  const filter = input.nodeFilter ? new Set(input.nodeFilter) : undefined;
+  const nodes = input.nodes.filter((n) => !filter || filter.has(n.metadata?.name ?? ''));
+  const target = desiredPairs(input.cacheSpec, nodes);
+  const previous = input.type === 'update' ? desiredPairs(input.previousCacheSpec ?? [], nodes) : new Map();
+  const plan: OperationPlan = { nodes: [], desired: 0 };
+
+  for (const node of [...nodes].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
+    const name = node.metadata?.name ?? '';
+    const work: NodeWork = {
+      node: name,
+      hostname: nodeHostname(node),
+      runtimeVersion: node.status?.nodeInfo?.containerRuntimeVersion ?? '',
+      pulls: [],
+      deletes: [],
+      alreadyPresent: [],
+      invalid: [],
+    };
+    const wanted = target.get(name) ?? new Map<string, ImageWork>();
+    const had = previous.get(name) ?? new Map<string, ImageWork>();
+    const onNode = nodeImageNames(node);
+
+    const classify = (w: ImageWork, action: 'pull' | 'delete') => {
+      const parsed = parseImageReference(w.image);
+      if (!parsed.ok) {
+        work.invalid.push({ work: w, message: parsed.error });
+      } else if (action === 'delete') {
+        work.deletes.push(w);
+      } else if (mustPull(w.image, input.pullPolicy, onNode)) {
+        work.pulls.push(w);
+      } else {
+        work.alreadyPresent.push(w);
+      }
+    };
+
+    switch (input.type) {
+      case 'create':
+      case 'refresh':
+        for (const w of wanted.values()) classify(w, 'pull');
+        break;
+      case 'purge':
+        for (const w of wanted.values()) classify(w, 'delete');
+        break;
+      case 'update':
+        for (const [key, w] of wanted) if (!had.has(key)) classify(w, 'pull');
+        for (const [key, w] of had) if (!wanted.has(key)) classify(w, 'delete');
+        break;
+    }
+    const count = work.pulls.length + work.deletes.length + work.alreadyPresent.length + work.invalid.length;
+    if (count > 0) {
+      plan.nodes.push(work);
+      plan.desired += count;
+    }
+  }
+  return plan;
+}
+
+/** Splits a list into chunks of at most `size` (one Job per chunk). */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
+import { expire, jobOutcomes } from '../../../src/jobs/job-results.js';
+import type { JobWork } from '../../../src/jobs/job-labels.js';
+
+const job: V1Job = { metadata: { name: 'ic-abc-1234', uid: 'job-uid' } };
+const work: JobWork = { node: 'n1', hostname: 'h1', action: 'pull', containers: { 'imagepuller-0': ['a.io/x:1'], 'imagepuller-1': ['a.io/y:1'] } };
+
+function pod(phase: string, statuses: V1ContainerStatus[] | undefined, created = '2026-01-01T00:00:00Z', extra: Partial<V1Pod['status']> = {}): V1Pod {
+  return {
+    metadata: { name: `p-${created}`, creationTimestamp: new Date(created), ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'ic-abc-1234', uid: 'job-uid' }] },
+    status: { phase, containerStatuses: statuses, ...extra },
+  };
+}
+const cs = (name: string, state: V1ContainerStatus['state']): V1ContainerStatus => ({ name, image: 'i', imageID: '', ready: false, restartCount: 0, state });
+
+describe('jobOutcomes', () => {
+  it('a Succeeded pod: every image succeeded', () => {
+    const o = jobOutcomes(job, work, [pod('Succeeded', [])]);
+    expect(o.map((x) => x.state)).to.deep.equal(['succeeded', 'succeeded']);
+    expect(o[0]!.specImages).to.deep.equal(['a.io/x:1']);
+  });
+  it('per container: one completed, one waiting with ErrImagePull (pod Pending)', () => {
+    const o = jobOutcomes(job, work, [pod('Pending', [
+      cs('imagepuller-0', { terminated: { exitCode: 0, reason: 'Completed' } }),
+      cs('imagepuller-1', { waiting: { reason: 'ErrImagePull', message: 'failed to pull' } }),
+    ])]);
+    expect(o[0]).to.include({ state: 'succeeded' });
+    expect(o[1]).to.include({ state: 'pending', reason: 'ErrImagePull', message: 'failed to pull' });
+    expect(expire(o[1]!)).to.include({ state: 'failed', reason: 'ErrImagePull', message: 'failed to pull' });
+  });
+  it('a non-zero exit is a failure carrying the termination message', () => {
+    const o = jobOutcomes(job, work, [pod('Failed', [
+      cs('imagepuller-0', { terminated: { exitCode: 1, reason: 'Error', message: 'exec format error\n' } }),
+      cs('imagepuller-1', { terminated: { exitCode: 0 } }),
+    ])]);
+    expect(o[0]).to.include({ state: 'failed', reason: 'Error', message: 'exec format error' });
+    expect(o[1]).to.include({ state: 'succeeded' });
+  });
+  it('a running pull container means the image is on the node', () => {
+    const o = jobOutcomes(job, work, [pod('Running', [cs('imagepuller-0', { running: {} }), cs('imagepuller-1', { running: {} })])]);
+    expect(o.map((x) => x.state)).to.deep.equal(['succeeded', 'succeeded']);
+  });
+  it('a pod that never started: Pending / "Check if node is ready" at the deadline', () => {
+    const o = jobOutcomes(job, work, [pod('Pending', undefined)]);
+    expect(o[0]).to.include({ state: 'pending', reason: 'Pending', message: 'Check if node is ready' });
+    expect(expire(o[0]!)).to.include({ state: 'failed', reason: 'Pending', message: 'Check if node is ready' });
+  });
+  it('no pod: "No pods matched job" (spec §3.6), or the Job Failed condition', () => {
+    const o = jobOutcomes(job, work, []);
+    expect(o[0]).to.include({ state: 'pending', reason: 'No pods matched job ic-abc-1234' });
+    const failed: V1Job = { ...job, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }] } };
+    expect(jobOutcomes(failed, work, [])[0]).to.include({ state: 'failed', reason: 'DeadlineExceeded' });
+  });
+  it('the newest pod wins, unless an older attempt already succeeded for that container', () => {
+    const old = pod('Failed', [cs('imagepuller-0', { terminated: { exitCode: 0 } }), cs('imagepuller-1', { terminated: { exitCode: 2, reason: 'Error' } })], '2026-01-01T00:00:00Z');
+    const newer = pod('Pending', [cs('imagepuller-0', { waiting: { reason: 'ContainerCreating' } }), cs('imagepuller-1', { waiting: { reason: 'ContainerCreating' } })], '2026-01-01T00:01:00Z');
+    const o = jobOutcomes(job, work, [old, newer]);
+    expect(o[0]).to.include({ state: 'succeeded' });
+    expect(o[1]).to.include({ state: 'pending', reason: 'ContainerCreating' });
+  });
+  it('pods of other Jobs are ignored', () => {
+    const other = pod('Succeeded', []);
+    other.metadata!.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name: 'x', uid: 'other' }];
+    expect(jobOutcomes(job, work, [other])[0]!.state).to.equal('pending');
+  });
+});
