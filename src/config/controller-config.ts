@@ -4,6 +4,7 @@
 // Pure: argv and env come in, a ControllerConfig (durations in ms) or the help text comes out.
 
 import { DEFAULT_BUSYBOX_IMAGE, DEFAULT_CRI_CLIENT_IMAGE, DEFAULT_NAMESPACE } from '../api/constants.js';
+import { parseBindAddress } from './bind-address.js';
 import { formatGoDuration } from './duration.js';
 import { FlagError, parseFlags, usage, type FlagDefs, type FlagValues } from './flag-parser.js';
 
@@ -85,11 +86,12 @@ const SEVERITIES = ['INFO', 'WARNING', 'ERROR', 'FATAL'] as const;
 /** "[host]:port" with a port 0..65535, or "0" (disabled). */
 export function checkBindAddress(value: string): string | undefined {
   if (value === '0') return undefined;
-  const m = /^(.*):([0-9]{1,5})$/.exec(value);
-  if (!m || Number(m[2]) > 65535 || /\s/.test(value)) {
-    return 'use "[host]:port" such as ":8080" or "127.0.0.1:8080", or "0" to disable';
+  try {
+    parseBindAddress(value);
+    return undefined;
+  } catch {
+    return 'use "[host]:port" such as ":8080", "127.0.0.1:8080" or "[::1]:8080", or "0" to disable';
   }
-  return undefined;
 }
 
 function checkName(value: string): string | undefined {

@@ -226,6 +226,9 @@ describe('config/controller-config', () => {
       expect(parse(['--metrics-bind-address=[::1]:8080']).metricsBindAddress).to.equal('[::1]:8080');
       expect(flagError(['--metrics-bind-address=8080']).flag).to.equal('metrics-bind-address');
       expect(flagError(['--metrics-bind-address=:70000']).flag).to.equal('metrics-bind-address');
+      expect(flagError(['--metrics-bind-address=::1:8080']).message).to.equal(
+        'invalid value "::1:8080" for flag -metrics-bind-address: use "[host]:port" such as ":8080", "127.0.0.1:8080" or "[::1]:8080", or "0" to disable',
+      );
     });
   });
 
