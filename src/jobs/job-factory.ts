@@ -1,0 +1,159 @@
+// The JobFactory (pure): builds the pull and delete Jobs of one operation on one node.
+// One Job per node per operation (per chunk of at most maxImagesPerJob images), one container per image.
+import type { V1Container, V1Job, V1PodSpec, V1Volume, V1OwnerReference } from '@kubernetes/client-node';
+import { API_VERSION, KIND, type ImageCache } from '../api/imagecache.js';
+import { HOSTNAME_LABEL } from '../api/constants.js';
+import type { ImageWork, NodeWork, PullPolicy } from '../planning/operation-plan.js';
+import { isLatestOrUntagged } from '../images/image-reference.js';
+import { buildCriClientContainer, buildCriSocketVolume, selectCriSocket } from '../cri/runtime-socket.js';
+import { ANNOTATION_WORK, jobLabels, jobName, type JobWork } from './job-labels.js';
+
+export interface JobSettings {
+  pullPolicy: PullPolicy;
+  serviceAccountName: string;
+  jobPriorityClassName: string;
+  imageDeleteJobHostNetwork: boolean;
+  criSocketPath: string;
+  criClientImage: string;
+  busyboxImage: string;
+  /** --image-pull-deadline-duration: the Job's own activeDeadlineSeconds never cuts a pull short of it. */
+  imagePullDeadlineMs: number;
+}
+
+export interface JobTarget {
+  cache: ImageCache;
+  operationId: string;
+  node: NodeWork;
+  chunkIndex: number;
+  images: ImageWork[];
+}
+
+/** Hard cap of the original (3600 s), raised when the pull deadline is longer. */
+export function activeDeadlineSeconds(imagePullDeadlineMs: number): number {
+  return Math.max(3600, Math.ceil(imagePullDeadlineMs / 1000) + 300);
+}
+
+/** Container pull policy of spec §3.3: Always for Always; IfNotPresent except :latest or untagged images. */
+export function containerPullPolicy(image: string, policy: PullPolicy): 'Always' | 'IfNotPresent' {
+  if (policy === 'Always') return 'Always';
+  return isLatestOrUntagged(image) ? 'Always' : 'IfNotPresent';
+}
+
+function ownerReference(cache: ImageCache): V1OwnerReference {
+  return {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    name: cache.metadata.name ?? '',
+    uid: cache.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+function baseJob(t: JobTarget, action: 'pull' | 'delete', work: JobWork, pod: V1PodSpec, s: JobSettings): V1Job {
+  const name = t.cache.metadata.name ?? '';
+  const labels = jobLabels(name, t.cache.metadata.uid ?? '', t.operationId, action);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: jobName(name, t.operationId, t.node.node, action, t.chunkIndex),
+      namespace: t.cache.metadata.namespace,
+      labels,
+      annotations: { [ANNOTATION_WORK]: JSON.stringify(work) },
+      ownerReferences: [ownerReference(t.cache)],
+    },
+    spec: {
+      backoffLimit: 0,
+      activeDeadlineSeconds: activeDeadlineSeconds(s.imagePullDeadlineMs),
+      template: {
+        metadata: { namespace: t.cache.metadata.namespace, labels },
+        spec: {
+          nodeSelector: { [HOSTNAME_LABEL]: t.node.hostname },
+          restartPolicy: 'Never',
+          tolerations: [{ operator: 'Exists' }],
+          imagePullSecrets: t.cache.spec.imagePullSecrets?.map((r) => ({ name: r.name })),
+          ...(s.serviceAccountName ? { serviceAccountName: s.serviceAccountName } : {}),
+          ...(s.jobPriorityClassName ? { priorityClassName: s.jobPriorityClassName } : {}),
+          ...pod,
+        },
+      },
+    },
+  };
+}
+
+const restrictedContainerSecurity = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+};
+
+/**
+ * Pull Job: an init container copies busybox's static echo into an emptyDir; each image runs as one
+ * container executing that echo (works for images without a shell; overrides the image's entrypoint).
+ * The pod passes Pod Security "restricted".
+ */
+export function buildPullJob(t: JobTarget, s: JobSettings): V1Job {
+  const containers: V1Container[] = [];
+  const work: JobWork = { node: t.node.node, hostname: t.node.hostname, action: 'pull', containers: {} };
+  t.images.forEach((w, i) => {
+    const cname = `imagepuller-${i}`;
+    work.containers[cname] = w.specImages;
+    containers.push({
+      name: cname,
+      image: w.image,
+      command: ['/tmp/bin/echo', 'Image pulled successfully!'],
+      imagePullPolicy: containerPullPolicy(w.image, s.pullPolicy),
+      volumeMounts: [{ name: 'tmp-bin', mountPath: '/tmp/bin', readOnly: true }],
+      securityContext: restrictedContainerSecurity,
+      resources: { requests: { cpu: '1m', memory: '8Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+      terminationMessagePolicy: 'FallbackToLogsOnError',
+    });
+  });
+  const volumes: V1Volume[] = [{ name: 'tmp-bin', emptyDir: { sizeLimit: '16Mi' } }];
+  return baseJob(t, 'pull', work, {
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+    initContainers: [
+      {
+        name: 'busybox',
+        image: s.busyboxImage,
+        command: ['cp', '/bin/echo', '/tmp/bin'],
+        imagePullPolicy: 'IfNotPresent',
+        volumeMounts: [{ name: 'tmp-bin', mountPath: '/tmp/bin' }],
+        securityContext: restrictedContainerSecurity,
+        resources: { requests: { cpu: '1m', memory: '8Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+      },
+    ],
+    containers,
+    volumes,
+  }, s);
+}
+
+export type DeleteJobResult = { ok: true; job: V1Job } | { ok: false; reason: string; message: string };
+
+/**
+ * Delete Job: one container per image, each running the project's CRI client (`rmi`, no shell) against
+ * the node's runtime socket (chosen from --cri-socket-path or the node's containerRuntimeVersion).
+ * An unknown runtime gives no Job but a clear failure for every image.
+ */
+export function buildDeleteJob(t: JobTarget, s: JobSettings): DeleteJobResult {
+  const socket = selectCriSocket(t.node.runtimeVersion, s.criSocketPath);
+  if (!socket.ok) return { ok: false, reason: socket.reason, message: socket.message };
+  const work: JobWork = { node: t.node.node, hostname: t.node.hostname, action: 'delete', containers: {} };
+  const containers = t.images.map((w, i) => {
+    const cname = `cri-client-${i}`;
+    work.containers[cname] = w.specImages;
+    return buildCriClientContainer({ image: s.criClientImage, socketPath: socket.socketPath, images: [w.image], name: cname });
+  });
+  const job = baseJob(t, 'delete', work, {
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    hostNetwork: s.imageDeleteJobHostNetwork,
+    containers,
+    volumes: [buildCriSocketVolume(socket.socketPath)],
+  }, s);
+  return { ok: true, job };
+}

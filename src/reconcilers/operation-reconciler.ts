@@ -1,0 +1,15 @@
+// What differs between the four operations (create, update, refresh, purge); everything they share
+// (planning, Jobs, results, status) is in operation-runner.ts.
+import type { CacheSpecEntry, ImageCache, OperationRecord, OperationType } from '../api/imagecache.js';
+import type { PlanInput, PullPolicy } from '../planning/operation-plan.js';
+import type { V1Node } from '@kubernetes/client-node';
+
+export interface OperationReconciler {
+  readonly type: OperationType;
+  /** The planner's input for this operation. */
+  planInput(cache: ImageCache, op: OperationRecord, nodes: readonly V1Node[], pullPolicy: PullPolicy): PlanInput;
+  /** What the cache has on the nodes once the operation is done (the next update diffs against it). */
+  appliedSpecAfter(op: OperationRecord): CacheSpecEntry[];
+  /** The trigger annotation the operation removes when it ends. */
+  readonly annotationToRemove?: string;
+}
