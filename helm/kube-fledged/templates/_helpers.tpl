@@ -69,7 +69,7 @@ app.kubernetes.io/part-of: {{ include "kubefledged.name" .ctx }}-{{ .component }
 {{/*
 Labels of every object of one component: the chart's app.kubernetes.io/* labels and the
 app/kubefledged labels of the original manifests (used by `kubectl ... -l app=kubefledged`).
-Call with (dict "ctx" $ "component" "controller").
+Call with (dict "ctx" $ "component" "controller"), plus "managedBy" to name another manager.
 */}}
 {{- define "kubefledged.labels" -}}
 helm.sh/chart: {{ include "kubefledged.chart" .ctx }}
@@ -80,7 +80,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .ctx.Chart.AppVersion }}
 app.kubernetes.io/version: {{ .ctx.Chart.AppVersion | quote }}
 {{- end }}
-app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
+app.kubernetes.io/managed-by: {{ .managedBy | default .ctx.Release.Service }}
 app: kubefledged
 kubefledged: kubefledged-{{ .component }}
 {{- end -}}
