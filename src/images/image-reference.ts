@@ -273,7 +273,9 @@ function checkRegistry(host: string): string | undefined {
       if (!after.startsWith(':')) return `the registry host ${JSON.stringify(host)} has text after "]"; write it as "[::1]:5000/app"`;
       port = after.slice(1);
     }
-    if (!isIPv6(hostname)) return `the registry host ${JSON.stringify(host)} is not a valid IPv6 address in brackets`;
+    if (!/^[0-9a-fA-F:]+$/.test(hostname) || !isIPv6(hostname)) {
+      return `the registry host ${JSON.stringify(host)} is not a valid IPv6 address in brackets (hex digits and ":" only, as in "[fd00::1]:5000")`;
+    }
   } else {
     const colon = host.indexOf(':');
     if (colon >= 0) {

@@ -103,6 +103,7 @@ describe('images/image-reference', () => {
       ['r..io/app', /registry host/],
       ['[::1/app', /unclosed "\["/],
       ['[zz::1]/app', /not a valid IPv6/],
+      ['[::ffff:1.2.3.4]/app', /not a valid IPv6/],
       ['[::1]x/app', /text after "\]"/],
       ['[::1]:5000', /registry but no repository/],
       ['a:b:c', /registry but no repository/],
