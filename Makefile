@@ -52,3 +52,7 @@ clean: ## remove build output
 	rm -rf dist
 
 -include hack/make/*.mk
+
+.PHONY: run
+run: deps ## run the controller (and webhook) in the foreground against the kubeconfig in use, or the local cluster; ARGS="--flag=value ..."
+	hack/run.sh

@@ -44,6 +44,9 @@ if $norun && [[ "$name" != *norun* ]]; then echo "add-node: --never-run-pods nee
   fi
   echo "status:"
   echo "  nodeInfo: {containerRuntimeVersion: \"$runtime\", architecture: amd64, operatingSystem: linux, kubeletVersion: v$K8S_VERSION, kubeProxyVersion: v$K8S_VERSION, kernelVersion: kwok, osImage: kwok, bootID: \"\", machineID: \"\", systemUUID: \"\"}"
+  # the scheduler needs capacity even on nodes kwok does not manage (NotReady ones)
+  echo "  capacity: {cpu: '64', memory: 256Gi, pods: '1000'}"
+  echo "  allocatable: {cpu: '64', memory: 256Gi, pods: '1000'}"
   if [ ${#images[@]} -gt 0 ]; then
     echo "  images:"
     for i in "${images[@]}"; do echo "  - {names: [\"$i\"], sizeBytes: 10000000}"; done

@@ -41,6 +41,9 @@ export function fakeNode(name: string, opts: FakeNodeOptions = {}): k8s.V1Node {
         systemUUID: '',
       },
       images: opts.images?.map((n) => ({ names: [n], sizeBytes: 10_000_000 })),
+      // the scheduler needs capacity even on nodes kwok does not manage (NotReady ones)
+      capacity: { cpu: '64', memory: '256Gi', pods: '1000' },
+      allocatable: { cpu: '64', memory: '256Gi', pods: '1000' },
     },
   };
 }

@@ -47,8 +47,12 @@ describe('local cluster (real control plane + kwok)', function () {
     expect(out.trim()).to.equal('ok');
     const svc = await core.readNamespacedService({ name: 'kubernetes', namespace: 'default' });
     expect(svc.spec?.clusterIP).to.match(/^10\.96\./);
-    const can = await kubectl(['auth', 'can-i', 'create', 'jobs', '--as=system:serviceaccount:default:default', '-n', 'default']).catch((e: Error) => e.message);
-    expect(can).to.contain('no');
+    const authz = kc.makeApiClient(k8s.AuthorizationV1Api);
+    const review = (user: string) => authz.createSubjectAccessReview({ body: { spec: { user, resourceAttributes: { verb: 'create', group: 'batch', resource: 'jobs', namespace: 'default' } } } });
+    expect((await review('system:serviceaccount:default:default')).status?.allowed).to.equal(false);
+    expect((await review('kube-fledged-admin')).status?.allowed).to.equal(false);
+    const sar = await authz.createSubjectAccessReview({ body: { spec: { user: 'someone', groups: ['system:masters'], resourceAttributes: { verb: 'create', group: 'batch', resource: 'jobs' } } } });
+    expect(sar.status?.allowed).to.equal(true);
   });
 
   it('has Ready kwok nodes with distinct hostname labels and a container runtime version', async () => {
