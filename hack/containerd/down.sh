@@ -65,6 +65,10 @@ for parent in /sys/fs/cgroup/kubefledged-cri-test /sys/fs/cgroup/*/kubefledged-c
   rmdir "$parent" 2>/dev/null || true
 done
 
+# 6. containerd keeps shim sockets under /run/containerd/s whatever its state dir; drop the folders
+#    only if they are empty (another containerd on this machine keeps its own files there)
+rmdir /run/containerd/s /run/containerd 2>/dev/null || true
+
 if ! $keep; then
   rm -rf "$dir"
 fi
