@@ -32,7 +32,7 @@ CHART_PUBLIC_KEYRING ?= $(CHART_DIST)/pubring.gpg
 
 # Apply order of deploy/: namespace and CRD, then the controller, then the webhook server.
 CONTROLLER_MANIFESTS := serviceaccount-controller clusterrole-controller clusterrolebinding-controller \
-  role-controller rolebinding-controller service-controller poddisruptionbudget-controller deployment-controller
+  role-controller rolebinding-controller lease-controller service-controller poddisruptionbudget-controller deployment-controller
 WEBHOOK_SERVER_MANIFESTS := serviceaccount-webhook-server clusterrole-webhook-server clusterrolebinding-webhook-server \
   role-webhook-server rolebinding-webhook-server secret-webhook-server service-webhook-server \
   poddisruptionbudget-webhook-server deployment-webhook-server validatingwebhook

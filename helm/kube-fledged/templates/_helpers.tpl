@@ -106,6 +106,9 @@ kubefledged: kubefledged-{{ .component }}
 {{- fail (printf "controller.metricsPort and args.webhookServerPort are both %v with hostNetwork on both Deployments: they would collide on a node. Choose different ports." .Values.controller.metricsPort) -}}
 {{- end -}}
 {{- end -}}
+{{- if and .Values.webhookServer.certManager.enabled (ne (dir .Values.args.webhookServerCertFile) (dir .Values.args.webhookServerKeyFile)) -}}
+{{- fail (printf "args.webhookServerCertFile (%s) and args.webhookServerKeyFile (%s) must be in the same directory: the certificate Secret is mounted there." .Values.args.webhookServerCertFile .Values.args.webhookServerKeyFile) -}}
+{{- end -}}
 {{- if and .Values.webhookServer.certManager.enabled (not .Values.webhookServer.enable) -}}
 {{- fail "webhookServer.certManager.enabled=true needs webhookServer.enable=true (the certificate is for the webhook server)." -}}
 {{- end -}}

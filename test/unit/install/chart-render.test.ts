@@ -2,6 +2,7 @@
 // additions of this implementation; every value changes what it says it changes.
 import { expect } from 'chai';
 import { parseControllerConfig } from '../../../src/config/controller-config.js';
+import { parseWebhookConfig } from '../../../src/webhook/webhook-config.js';
 import { container, one, podSpec, render, type K8sObject } from './support/chart.js';
 
 const DEFAULT_CONTROLLER_ARGS = [
@@ -45,6 +46,7 @@ describe('install: chart rendering', function () {
         'ClusterRoleBinding/kube-fledged-webhook-server',
         'Deployment/kube-fledged-controller',
         'Deployment/kube-fledged-webhook-server',
+        'Lease/kube-fledged-controller',
         'PodDisruptionBudget/kube-fledged-controller',
         'PodDisruptionBudget/kube-fledged-webhook-server',
         'Role/kube-fledged-controller',
@@ -83,6 +85,55 @@ describe('install: chart rendering', function () {
     expect(c.image).to.equal('docker.io/senthilrch/kubefledged-controller:v0.11.0');
     const parsed = parseControllerConfig(c.args!, { KUBEFLEDGED_NAMESPACE: 'kube-fledged' });
     expect(parsed).to.have.property('config');
+  });
+
+  it('starts the webhook server with self-managed TLS in the chart Secret, for its Service and webhook configuration', async () => {
+    const { objects } = await render({ webhookServer: { tls: { certificateValidity: '720h', caValidity: '8760h' } } });
+    const c = container(one(objects, 'Deployment', '-webhook-server'));
+    expect(c.command).to.deep.equal(['/opt/bin/kubefledged-webhook-server']);
+    expect(c.args).to.deep.equal([
+      '--stderrthreshold=INFO',
+      '--port=8443',
+      '--tls-secret-name=kube-fledged-webhook-server-cert',
+      '--service-name=kube-fledged-webhook-server',
+      '--webhook-config-name=kube-fledged-webhook-server',
+      '--certificate-validity=720h',
+      '--ca-validity=8760h',
+    ]);
+    const parsed = parseWebhookConfig(c.args!, { KUBEFLEDGED_NAMESPACE: 'kube-fledged' });
+    if (!('config' in parsed)) throw new Error('expected a config');
+    expect(parsed.config).to.deep.include({
+      tlsMode: 'managed',
+      port: 8443,
+      tlsSecretName: 'kube-fledged-webhook-server-cert',
+      tlsSecretNamespace: 'kube-fledged',
+      webhookConfigName: 'kube-fledged-webhook-server',
+      reconcileCaBundle: true,
+      certificateValidityMs: 720 * 3600_000,
+      logLevel: 'info',
+    });
+    expect(parsed.config.dnsNames).to.include('kube-fledged-webhook-server.kube-fledged.svc');
+    expect(envOf(one(objects, 'Deployment', '-webhook-server'))).to.deep.equal({
+      KUBEFLEDGED_NAMESPACE: JSON.stringify({ fieldRef: { fieldPath: 'metadata.namespace' } }),
+    });
+  });
+
+  it('starts the webhook server on the mounted certificate files with cert-manager, which it accepts', async () => {
+    const { objects } = await render({
+      webhookServer: { certManager: { enabled: true } },
+      args: { webhookServerCertFile: '/certs/server.crt', webhookServerKeyFile: '/certs/server.key', webhookServerPort: 9443 },
+      webhookService: { targetPort: 9443 },
+    });
+    const d = one(objects, 'Deployment', '-webhook-server');
+    const c = container(d);
+    expect(c.args).to.deep.equal(['--stderrthreshold=INFO', '--port=9443', '--cert-file=/certs/server.crt', '--key-file=/certs/server.key']);
+    const parsed = parseWebhookConfig(c.args!, {});
+    expect(parsed).to.have.nested.property('config.tlsMode', 'files');
+    expect(c.volumeMounts).to.deep.include({ name: 'certkey-volume', mountPath: '/certs', readOnly: true });
+    expect(podSpec(d).volumes).to.deep.include({
+      name: 'certkey-volume',
+      secret: { secretName: 'kube-fledged-webhook-server-cert', items: [{ key: 'tls.crt', path: 'server.crt' }, { key: 'tls.key', path: 'server.key' }] },
+    });
   });
 
   it('renders every optional controller flag when its value is set, each accepted by the controller', async () => {
@@ -136,7 +187,7 @@ describe('install: chart rendering', function () {
       metricsBindAddress: ':9090',
     });
     expect(c.ports).to.deep.equal([{ name: 'metrics', containerPort: 9090, protocol: 'TCP' }]);
-    expect(objects.filter((o) => o.kind === 'Role' && o.metadata.name.endsWith('-controller'))).to.have.length(0);
+    expect(objects.filter((o) => (o.kind === 'Role' || o.kind === 'Lease') && o.metadata.name.endsWith('-controller'))).to.have.length(0);
   });
 
   it('omits the retention policy flag when the value is empty (the controller defaults to delete)', async () => {
@@ -250,6 +301,15 @@ describe('install: chart rendering', function () {
     expect(vwc).to.have.nested.property('webhooks[0].clientConfig.service.port', 4443);
   });
 
+  it('owns the leader election Lease without a spec, so that uninstall removes it and upgrades keep its holder', async () => {
+    const { objects } = await render();
+    const lease = one(objects, 'Lease', '-controller');
+    expect(lease.metadata.namespace).to.equal('kube-fledged');
+    expect(lease).not.to.have.property('spec');
+    const args = container(one(objects, 'Deployment', '-controller')).args!;
+    expect(args).to.include(`--leader-elect-resource-name=${lease.metadata.name}`);
+  });
+
   it('keeps the webhook TLS Secret empty and marked for the webhook server to fill', async () => {
     const { objects } = await render();
     const secret = one(objects, 'Secret', '-webhook-server-cert');
@@ -289,7 +349,10 @@ describe('install: chart rendering', function () {
     const d = one(objects, 'Deployment', '-webhook-server');
     expect(podSpec(d).automountServiceAccountToken).to.equal(false);
     expect(container(d).volumeMounts).to.deep.include({ name: 'certkey-volume', mountPath: '/var/run/secrets/webhook-server', readOnly: true });
-    expect(podSpec(d).volumes).to.deep.include({ name: 'certkey-volume', secret: { secretName: 'kube-fledged-webhook-server-cert' } });
+    expect(podSpec(d).volumes).to.deep.include({
+      name: 'certkey-volume',
+      secret: { secretName: 'kube-fledged-webhook-server-cert', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] },
+    });
   });
 
   it('uses the given cert-manager issuer instead of creating one', async () => {
@@ -341,6 +404,12 @@ describe('install: chart rendering', function () {
       ['a Service target port other than the server port', { webhookService: { targetPort: 443 } }, /webhookService.targetPort \(443\) must equal args.webhookServerPort \(8443\)/],
       ['a ServiceMonitor without the metrics Service', { metrics: { service: { enabled: false }, serviceMonitor: { enabled: true } } }, /metrics.service.enabled=true/],
       ['cert-manager without the webhook', { webhookServer: { enable: false, certManager: { enabled: true } } }, /webhookServer.enable=true/],
+      [
+        'certificate files in two directories with cert-manager',
+        { webhookServer: { certManager: { enabled: true } }, args: { webhookServerCertFile: '/a/tls.crt', webhookServerKeyFile: '/b/tls.key' } },
+        /args.webhookServerCertFile \(\/a\/tls.crt\) and args.webhookServerKeyFile \(\/b\/tls.key\) must be in the same directory/,
+      ],
+      ['an unknown TLS setting', { webhookServer: { tls: { renewBefore: '720h' } } }, /renewBefore/],
     ];
     for (const [what, values, message] of cases) {
       it(what, async () => {
