@@ -62,7 +62,7 @@ export async function generateCertificateAuthority(options: CaOptions): Promise<
     { name: 'subjectKeyIdentifier' },
   ]);
   cert.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: privateKey };
+  return { certPem: toPem(cert), keyPem: privateKey };
 }
 
 /**
@@ -105,7 +105,7 @@ export async function issueServingCertificate(options: ServingOptions): Promise<
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(caKey, forge.md.sha256.create());
-  return { certPem: forge.pki.certificateToPem(cert), keyPem: privateKey };
+  return { certPem: toPem(cert), keyPem: privateKey };
 }
 
 /** Facts about one PEM certificate; undefined when it does not parse. */
@@ -133,9 +133,9 @@ export function inspectCertificate(certPem: string): CertificateFacts | undefine
   }
 }
 
-/** The PEM CERTIFICATE blocks of a bundle, in order. */
+/** The PEM CERTIFICATE blocks of a bundle, in order, each with "\n" line ends and a final "\n". */
 export function splitPemBundle(bundle: string): string[] {
-  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)?.map((pem) => `${pem}\n`) ?? [];
+  return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)?.map((pem) => `${pem.replace(/\r\n/g, '\n')}\n`) ?? [];
 }
 
 /** True when `certPem` was issued and signed by `caPem`. */
@@ -181,6 +181,11 @@ function newSerialNumber(): string {
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] ?? 0) & 0x3f) | 0x40;
   return bytes.toString('hex');
+}
+
+/** PEM with "\n" line ends (forge writes "\r\n"), so bundles compare and concatenate byte-exactly. */
+function toPem(cert: forge.pki.Certificate): string {
+  return forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n');
 }
 
 function setValidity(cert: forge.pki.Certificate, now: Date, notAfter: Date): void {
