@@ -6,16 +6,17 @@
 import { DEFAULT_BUSYBOX_IMAGE, DEFAULT_CRI_CLIENT_IMAGE, DEFAULT_NAMESPACE } from '../api/constants.js';
 import { parseBindAddress } from './bind-address.js';
 import { formatGoDuration } from './duration.js';
+import { envUsage, readEnvVar, type EnvVarDefs } from './env-vars.js';
 import { FlagError, parseFlags, usage, type FlagDefs, type FlagValues } from './flag-parser.js';
+import { GLOG_FLAGS, glogLogLevel, type GlogSeverity, type LogLevel } from './glog-flags.js';
 
 export { FlagError } from './flag-parser.js';
+export type { GlogSeverity, LogLevel } from './glog-flags.js';
 
 export const CONTROLLER_PROGRAM = 'kubefledged-controller';
 
 export type ImagePullPolicy = 'IfNotPresent' | 'Always';
 export type JobRetentionPolicy = 'delete' | 'retain';
-export type GlogSeverity = 'INFO' | 'WARNING' | 'ERROR' | 'FATAL';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface ControllerConfig {
   /** --image-pull-deadline-duration: how long an operation waits for its Jobs once all are created. */
@@ -80,8 +81,6 @@ export interface ControllerConfig {
   /** BUSYBOX_IMAGE: init container image of pull Jobs. */
   busyboxImage: string;
 }
-
-const SEVERITIES = ['INFO', 'WARNING', 'ERROR', 'FATAL'] as const;
 
 /** "[host]:port" with a port 0..65535, or "0" (disabled). */
 export function checkBindAddress(value: string): string | undefined {
@@ -167,44 +166,7 @@ export const CONTROLLER_FLAGS = {
     description: 'Maximum number of image pull and delete Jobs active at the same time over all caches; 0 means unlimited',
   },
   // --- glog flags of the original (accepted so existing manifests keep working) ---
-  stderrthreshold: {
-    type: 'enum',
-    values: SEVERITIES,
-    aliases: { '0': 'INFO', '1': 'WARNING', '2': 'ERROR', '3': 'FATAL' },
-    default: 'ERROR',
-    description: 'Logs at or above this severity are written (INFO, WARNING, ERROR, FATAL or 0-3)',
-  },
-  logtostderr: {
-    type: 'bool',
-    default: false,
-    description: 'glog compatibility: write logs of every severity (as -stderrthreshold=INFO); logs always go to stderr',
-  },
-  alsologtostderr: {
-    type: 'bool',
-    default: false,
-    description: 'glog compatibility; accepted and ignored (logs always go to stderr)',
-  },
-  v: {
-    type: 'int',
-    default: 0,
-    min: 0,
-    description: 'Log verbosity; 4 or more enables debug logs',
-  },
-  vmodule: {
-    type: 'string',
-    default: '',
-    description: 'glog compatibility; accepted and ignored',
-  },
-  log_dir: {
-    type: 'string',
-    default: '',
-    description: 'glog compatibility; accepted and ignored (no log files are written)',
-  },
-  log_backtrace_at: {
-    type: 'string',
-    default: '',
-    description: 'glog compatibility; accepted and ignored',
-  },
+  ...GLOG_FLAGS,
   // --- flags of this implementation ---
   'max-images-per-job': {
     type: 'int',
@@ -269,32 +231,11 @@ export const CONTROLLER_ENV = {
   KUBEFLEDGED_NAMESPACE: { default: DEFAULT_NAMESPACE, description: 'Namespace of the controller; holds its leader election Lease' },
   KUBEFLEDGED_CRI_CLIENT_IMAGE: { default: DEFAULT_CRI_CLIENT_IMAGE, description: 'Image of the image delete Job pods' },
   BUSYBOX_IMAGE: { default: DEFAULT_BUSYBOX_IMAGE, description: 'Image of the init container of image pull Job pods' },
-} as const;
+} as const satisfies EnvVarDefs;
 
 /** The full --help text: every flag with its type and default, then the environment variables. */
 export function controllerHelp(): string {
-  const env = Object.entries(CONTROLLER_ENV).map(
-    ([name, e]) => `  ${name}\n    \t${e.description} (default ${JSON.stringify(e.default)})`,
-  );
-  return `${usage(CONTROLLER_FLAGS, { program: CONTROLLER_PROGRAM })}\nEnvironment variables:\n${env.join('\n')}\n`;
-}
-
-function logLevelOf(v: ControllerFlagValues): LogLevel {
-  if (v.v >= 4) return 'debug';
-  if (v.logtostderr) return 'info';
-  switch (v.stderrthreshold) {
-    case 'INFO':
-      return 'info';
-    case 'WARNING':
-      return 'warn';
-    default:
-      return 'error';
-  }
-}
-
-function envOr(env: Record<string, string | undefined>, name: keyof typeof CONTROLLER_ENV): string {
-  const value = env[name]?.trim();
-  return value ? value : CONTROLLER_ENV[name].default;
+  return `${usage(CONTROLLER_FLAGS, { program: CONTROLLER_PROGRAM })}\n${envUsage(CONTROLLER_ENV)}`;
 }
 
 /**
@@ -346,7 +287,7 @@ export function parseControllerConfig(
     stderrthreshold: v.stderrthreshold,
     verbosity: v.v,
     logtostderr: v.logtostderr,
-    logLevel: logLevelOf(v),
+    logLevel: glogLogLevel({ v: v.v, logtostderr: v.logtostderr, stderrthreshold: v.stderrthreshold }),
     maxImagesPerJob: v['max-images-per-job'],
     leaderElect: v['leader-elect'],
     leaderElectLeaseDurationMs: lease,
@@ -356,9 +297,9 @@ export function parseControllerConfig(
     metricsBindAddress: v['metrics-bind-address'],
     workers: v.workers,
     nodeWatch: v['node-watch'],
-    namespace: envOr(env, 'KUBEFLEDGED_NAMESPACE'),
-    criClientImage: envOr(env, 'KUBEFLEDGED_CRI_CLIENT_IMAGE'),
-    busyboxImage: envOr(env, 'BUSYBOX_IMAGE'),
+    namespace: readEnvVar(env, CONTROLLER_ENV, 'KUBEFLEDGED_NAMESPACE'),
+    criClientImage: readEnvVar(env, CONTROLLER_ENV, 'KUBEFLEDGED_CRI_CLIENT_IMAGE'),
+    busyboxImage: readEnvVar(env, CONTROLLER_ENV, 'BUSYBOX_IMAGE'),
   };
   return { config };
 }
