@@ -105,6 +105,7 @@ describe('ImageCache controller: restarts, timers, nodes, isolation', function (
     expect(c.status!.status).to.equal('Succeeded');
     expect(c.status!.operation!.nodes).to.deep.equal([joined]);
     expect(c.status!.counts!.desired).to.equal(1);
+    await core.deleteNode({ name: joined });
   });
 
   it('two caches with one name in two namespaces never mix results; flags land in the Jobs', async () => {
