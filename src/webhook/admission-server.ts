@@ -173,7 +173,7 @@ export class AdmissionServer {
       const context = { uid: request.uid, operation, namespace: request.namespace, name: request.name, apiVersion, path };
       if (path === VALIDATE_PATH) {
         if (verdict.allowed) this.options.logger.info('Image cache creation/update validated successfully', context);
-        else this.options.logger.info('Image cache creation/update denied', { ...context, message: verdict.message });
+        else this.options.logger.info('Image cache creation/update denied', { ...context, denial: verdict.message });
       }
     } catch (err) {
       finish('error');

@@ -158,9 +158,14 @@ export function keyMatchesCertificate(certPem: string, keyPem: string): boolean 
   }
 }
 
-/** Fraction of the validity period left at `now` (0 when expired, 1 when not yet started). */
+/**
+ * Fraction of the validity period left at `now` (0 when expired, 1 when not yet started). The period
+ * starts CLOCK_SKEW_MS after notBefore (the backdating of certificates made here), so that a short
+ * validity (e.g. 60 s in tests) is not mistaken for an old certificate.
+ */
 export function remainingValidityFraction(facts: CertificateFacts, now: Date): number {
-  const total = facts.notAfter.getTime() - facts.notBefore.getTime();
+  const span = facts.notAfter.getTime() - facts.notBefore.getTime();
+  const total = span > CLOCK_SKEW_MS ? span - CLOCK_SKEW_MS : span;
   if (total <= 0) return 0;
   const left = facts.notAfter.getTime() - now.getTime();
   return Math.min(1, Math.max(0, left / total));

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  CLOCK_SKEW_MS,
   generateCertificateAuthority,
   inspectCertificate,
   isSignedBy,
@@ -74,12 +75,20 @@ describe('webhook/tls-certificates', function () {
     expect(splitPemBundle('nothing here')).to.deep.equal([]);
   });
 
-  it('computes the remaining validity fraction', () => {
-    const facts = { notBefore: at(0), notAfter: at(30) } as Parameters<typeof remainingValidityFraction>[0];
+  it('computes the remaining validity fraction, not counting the clock-skew backdating', () => {
+    const facts = { notBefore: new Date(at(0).getTime() - CLOCK_SKEW_MS), notAfter: at(30) } as Parameters<typeof remainingValidityFraction>[0];
     expect(remainingValidityFraction(facts, at(0))).to.equal(1);
     expect(remainingValidityFraction(facts, at(20))).to.be.closeTo(1 / 3, 1e-9);
     expect(remainingValidityFraction(facts, at(40))).to.equal(0);
     expect(remainingValidityFraction(facts, at(-5))).to.equal(1);
+  });
+
+  it('does not see a fresh short-lived certificate as due for renewal (60 s validity)', async () => {
+    const ca = await generateCertificateAuthority({ commonName: 'c', now: T0, validityMs: 3600_000 });
+    const serving = await issueServingCertificate({ ca, dnsNames: ['x'], ipAddresses: [], now: T0, validityMs: 60_000 });
+    const facts = inspectCertificate(serving.certPem)!;
+    expect(remainingValidityFraction(facts, T0)).to.equal(1);
+    expect(remainingValidityFraction(facts, new Date(T0.getTime() + 45_000))).to.be.closeTo(0.25, 1e-9);
   });
 });
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs the webhook server in the foreground on 127.0.0.1 against $KUBECONFIG (default: the local
+# cluster's .cluster/kubeconfig), registered with the API server by URL with the CA of its self-managed
+# TLS Secret. Called by `make run` (hack/run.sh) and `make webhook-run`. On SIGTERM/SIGINT the server
+# deletes its ValidatingWebhookConfiguration, so a stopped local run never blocks ImageCache edits.
+#   WEBHOOK_PORT=9443                                   listen port
+#   WEBHOOK_CONFIG_NAME=kubefledged-webhook-server-local name of the registered configuration
+#   WEBHOOK_ARGS="..."                                  extra server flags, e.g. "--v=4"
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export KUBECONFIG="${KUBECONFIG:-$ROOT/.cluster/kubeconfig}"
+ns="${KUBEFLEDGED_NAMESPACE:-kube-fledged}"
+port="${WEBHOOK_PORT:-9443}"
+name="${WEBHOOK_CONFIG_NAME:-kubefledged-webhook-server-local}"
+kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns" >/dev/null
+if [ -f dist/cmd/webhook-server.js ]; then
+  entry=(node dist/cmd/webhook-server.js)
+else
+  entry=(node --import tsx src/cmd/webhook-server.ts)
+fi
+echo "[webhook] https://127.0.0.1:$port/validate-image-cache registered as ValidatingWebhookConfiguration $name (TLS Secret $ns/$name-tls)" >&2
+# shellcheck disable=SC2086
+exec "${entry[@]}" \
+  --kubeconfig="$KUBECONFIG" \
+  --host=127.0.0.1 --port="$port" \
+  --webhook-url="https://127.0.0.1:$port/validate-image-cache" \
+  --webhook-config-name="$name" \
+  --tls-secret-namespace="$ns" --tls-secret-name="$name-tls" \
+  --unregister-on-exit \
+  --stderrthreshold=INFO ${WEBHOOK_ARGS:-}
