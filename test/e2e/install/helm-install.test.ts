@@ -14,7 +14,7 @@ import { adminKubeConfig, createNamespace, deleteNamespace, eventually, isNotFou
 import { ensureCrd, ImageCaches } from '../../support/imagecaches.js';
 import { CHART_DIR, ROOT } from '../../../hack/chart/helm-binary.js';
 import { plainManifests, renderChart } from '../../../hack/chart/render-manifests.js';
-import { container, helm, parseObjects, type K8sObject } from '../../unit/install/support/chart.js';
+import { helm, parseObjects, type K8sObject } from '../../unit/install/support/chart.js';
 import { EntrypointProcess, freePort, helmRun, removeKubeconfig, run, runFails, serviceAccountKubeconfig, withFlag } from './support/install-env.js';
 
 /** GET https://127.0.0.1:<port><path>, trusting only `ca`. */
