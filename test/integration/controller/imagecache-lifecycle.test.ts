@@ -170,6 +170,24 @@ describe('ImageCache controller: create, update, refresh, purge, status', functi
     }
   });
 
+  it('pull pods pass Pod Security "restricted" (enforced namespace)', async () => {
+    const restricted = await createNamespace(core, 'kf-psa', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+    try {
+      await ics.create(restricted, 'ic-psa', { cacheSpec: [{ images: ['registry.example/app:1'], nodeSelector: sel }] });
+      const c = await ics.waitFinal(restricted, 'ic-psa', 'ImageCacheCreate');
+      expect(c.status!.status).to.equal('Succeeded');
+      const pods = await core.listNamespacedPod({ namespace: restricted, labelSelector: 'imagecache=ic-psa' });
+      expect(pods.items).to.have.length(3);
+      // the namespace really enforces "restricted": a hostPath pod is refused
+      const refused = await core.createNamespacedPod({ namespace: restricted, body: { metadata: { name: 'hostpath' }, spec: {
+        containers: [{ name: 'c', image: 'registry.example/x:1' }], volumes: [{ name: 'h', hostPath: { path: '/run' } }] } } })
+        .then(() => 'admitted', (e: { code?: number }) => e.code);
+      expect(refused).to.equal(403);
+    } finally {
+      await deleteNamespace(core, restricted);
+    }
+  });
+
   it('deleting an ImageCache garbage-collects its Jobs', async () => {
     await ics.create(ns, 'ic-gc', { cacheSpec: [{ images: ['registry.example/app:1'], nodeSelector: sel }] });
     await ics.waitFinal(ns, 'ic-gc', 'ImageCacheCreate');

@@ -21,7 +21,7 @@ describe('ImageCache controller: restarts, timers, nodes, isolation', function (
   let sa: { file: string; cleanup: () => Promise<void> };
   const procs: ControllerProcess[] = [];
   const controller = (args: string[]) => {
-    const p = new ControllerProcess(sa.file, ['--leader-elect=false', '-v=4', ...args], { KUBEFLEDGED_NAMESPACE: ns }).start();
+    const p = new ControllerProcess(sa.file, ['-v=4', ...(args.some((a) => a.startsWith('--leader-elect=')) ? [] : ['--leader-elect=false']), ...args], { KUBEFLEDGED_NAMESPACE: ns }).start();
     procs.push(p);
     return p;
   };
@@ -41,7 +41,7 @@ describe('ImageCache controller: restarts, timers, nodes, isolation', function (
   });
 
   afterEach(async function () {
-    if (this.currentTest?.state === 'failed') for (const p of procs) console.log(p.dump());
+    if (this.currentTest?.state === 'failed' || process.env.KF_TEST_LOGS) for (const p of procs) console.log(p.dump());
     for (const p of procs.splice(0)) await p.stop();
   });
 
@@ -53,19 +53,25 @@ describe('ImageCache controller: restarts, timers, nodes, isolation', function (
   });
 
   it('a controller killed (SIGKILL) mid-operation is replaced and the new one adopts its Jobs and finishes', async () => {
-    const first = controller(['--image-pull-deadline-duration=60s', '--image-cache-refresh-frequency=0s']);
+    // with leader election (the Lease Role of deploy/): the replacement takes over once the lease expires
+    const le = ['--leader-elect=true', '--leader-elect-lease-duration=4s', '--leader-elect-renew-deadline=3s', '--leader-elect-retry-period=500ms'];
+    const first = controller(['--image-pull-deadline-duration=60s', '--image-cache-refresh-frequency=0s', ...le]);
     await ics.create(ns, 'ic-crash', { cacheSpec: [{ images: ['slow.invalid/app:1', 'registry.example/x:1'], nodeSelector: sel }] });
     await eventually('Jobs created', async () => (await jobsOf(ns, 'ic-crash')).length === 2, 30_000, 100);
     const jobsBefore = (await jobsOf(ns, 'ic-crash')).map((j) => j.metadata!.uid).sort();
+    const lease = await kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: 'kubefledged-controller', namespace: ns });
+    expect(lease.spec?.holderIdentity).to.be.a('string').and.not.equal('');
     await first.kill();
     expect((await ics.get(ns, 'ic-crash')).status!.status).to.equal('Processing');
-    controller(['--image-pull-deadline-duration=60s', '--image-cache-refresh-frequency=0s']);
+    const second = controller(['--image-pull-deadline-duration=60s', '--image-cache-refresh-frequency=0s', ...le]);
     const c = await ics.waitFinal(ns, 'ic-crash', 'ImageCacheCreate', { timeoutMs: 120_000 });
     expect(c.status!.status).to.equal('Succeeded');
     expect(c.status!.counts).to.include({ desired: 4, succeeded: 4 });
     // adopted, not re-created; and deleted at the end (retention policy delete): no orphan
     await eventually('Jobs deleted', async () => (await jobsOf(ns, 'ic-crash')).length === 0, 60_000, 500);
     expect(jobsBefore).to.have.length(2);
+    expect(second.logs.filter((l) => l.includes(' created (pull'))).to.deep.equal([]);
+    expect(second.logs.some((l) => l.includes('Completed sync actions for image cache ic-crash(create)'))).to.equal(true);
   });
 
   it('unfinished pulls become failures at the deadline; a NotReady node reports "Check if node is ready"', async () => {
