@@ -283,7 +283,7 @@ describe('install: chart rendering', function () {
       name: 'validate-image-cache.kubefledged.io',
       failurePolicy: 'Fail',
       sideEffects: 'None',
-      timeoutSeconds: 10,
+      timeoutSeconds: 5,
       namespaceSelector: { matchLabels: { team: 'a' } },
       clientConfig: { service: { namespace: 'kube-fledged', name: 'kube-fledged-webhook-server', path: '/validate-image-cache', port: 3443 } },
       rules: [{ operations: ['CREATE', 'UPDATE'], apiGroups: ['kubefledged.io'], apiVersions: ['v1alpha2'], resources: ['imagecaches'], scope: 'Namespaced' }],
