@@ -42,7 +42,15 @@ async function main(): Promise<void> {
         await ics.create(ns, 'bench', { cacheSpec: [{ images, nodeSelector: sel }] });
         const c = await ics.waitFinal(ns, 'bench', 'ImageCacheCreate', { timeoutMs: 600_000 });
         const seconds = (Date.now() - t0) / 1000;
-        const jobs = (await batch.listNamespacedJob({ namespace: ns })).items.length;
+        const jobList = (await batch.listNamespacedJob({ namespace: ns })).items;
+        const jobs = jobList.length;
+        const pairs = new Map<string, number>();
+        for (const j of jobList) {
+          const work = JSON.parse(j.metadata?.annotations?.['kubefledged.io/work'] ?? '{}') as { node?: string; containers?: Record<string, string[]> };
+          for (const imgs of Object.values(work.containers ?? {})) for (const i of imgs) pairs.set(`${work.node}|${i}`, (pairs.get(`${work.node}|${i}`) ?? 0) + 1);
+        }
+        const duplicates = [...pairs.values()].filter((v) => v > 1).length;
+        if (duplicates > 0) console.error(`${label}: ${duplicates} (node, image) pairs got more than one Job; operations: ${[...new Set(jobList.map((j) => j.metadata?.labels?.['kubefledged.io/operation']))].join(',')}`);
         const pods = (await core.listNamespacedPod({ namespace: ns })).items.length;
         rows.push(`| ${label} | ${nodesWanted} | ${imagesWanted} | ${c.status!.status} | ${seconds.toFixed(1)} | ${jobs} | ${pods} |`);
       } finally {

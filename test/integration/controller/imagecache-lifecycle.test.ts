@@ -151,7 +151,7 @@ describe('ImageCache controller: create, update, refresh, purge, status', functi
       !('kubefledged.io/purge-imagecache' in ((await ics.get(ns, 'ic-purge')).metadata.annotations ?? {})), 20_000);
   });
 
-  it('an edit made while an operation runs is applied after it (no webhook installed)', async () => {
+  it('an edit or a purge made while an operation runs is applied after it (no webhook installed)', async () => {
     await ics.create(ns, 'ic-busy', { cacheSpec: [{ images: ['slow.invalid/app:1'], nodeSelector: sel }] });
     await eventually('Processing', async () => (await ics.get(ns, 'ic-busy')).status?.status === 'Processing', 30_000, 100);
     await ics.setImages(ns, 'ic-busy', [{ images: ['slow.invalid/app:1', 'registry.example/late:1'], nodeSelector: sel }]);
@@ -160,6 +160,22 @@ describe('ImageCache controller: create, update, refresh, purge, status', functi
     const pulls = (await jobsOf('ic-busy')).filter((j) => j.spec!.template.spec!.containers.some((x) => x.image === 'registry.example/late:1'));
     expect(pulls).to.have.length(3);
     expect(c.status!.observedGeneration).to.equal(c.metadata.generation);
+    // a purge requested while a refresh runs is applied after it, too
+    await ics.annotate(ns, 'ic-busy', 'kubefledged.io/refresh-imagecache');
+    await eventually('refresh Processing', async () => {
+      const st = (await ics.get(ns, 'ic-busy')).status;
+      return st?.status === 'Processing' && st.reason === 'ImageCacheRefresh';
+    }, 30_000, 100);
+    await ics.annotate(ns, 'ic-busy', 'kubefledged.io/purge-imagecache');
+    const purged = await ics.waitFinal(ns, 'ic-busy', 'ImageCachePurge', { timeoutMs: 120_000 });
+    expect(purged.status!.status).to.equal('Succeeded');
+    // the refresh finished first (its Event), then the purge ran
+    const events = (await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=ic-busy' })).items;
+    const refreshed = events.find((e) => e.reason === 'ImageCacheRefresh');
+    const purgedEvent = events.find((e) => e.reason === 'ImageCachePurge');
+    expect(refreshed, 'refresh Event').to.not.equal(undefined);
+    expect(new Date(refreshed!.firstTimestamp!).getTime()).to.be.at.most(new Date(purgedEvent!.firstTimestamp!).getTime());
+    expect(Object.keys(purged.metadata.annotations ?? {})).to.not.include('kubefledged.io/purge-imagecache');
   });
 
   it('imagePullSecrets reach every pull pod; a missing secret is no hang', async () => {
