@@ -1,0 +1,183 @@
+// Wiring of the ImageCache controller (sample-controller's shape):
+//   SDK ImageCache events ─┐
+//   Node / Job / Pod watches ├─► work queue (per key, deduplicated, backoff) ─► ImageCacheReconciler
+//   refresh timer ─────────┘
+import type * as k8s from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
+import type { ControllerConfig } from '../config/controller-config.js';
+import { IMAGE_MANAGER_SELECTOR } from '../api/constants.js';
+import { WorkQueue, runWorkers } from '../queue/work-queue.js';
+import { ImageCacheApi } from '../kube/imagecache-api.js';
+import { restartingInformer, type RestartingInformer } from '../kube/informers.js';
+import { StatusWriter } from '../status/status-writer.js';
+import { EventRecorder } from '../status/event-recorder.js';
+import { OperationRunner } from '../reconcilers/operation-runner.js';
+import { ImageCacheReconciler, PendingTriggers } from '../reconcilers/imagecache-reconciler.js';
+import { nodeIsReady, nodeMatchesSelector } from '../planning/node-selection.js';
+import { LABEL_CACHE_UID } from '../jobs/job-labels.js';
+import { ImageCacheIndex, ImageCacheOperator } from './imagecache-operator.js';
+import type { Logger } from './logger.js';
+import type { ControllerMetrics } from './metrics.js';
+
+export class Controller {
+  readonly queue: WorkQueue;
+  readonly index = new ImageCacheIndex();
+  readonly triggers = new PendingTriggers();
+  private readonly api: ImageCacheApi;
+  private nodes!: RestartingInformer<k8s.V1Node>;
+  private jobs!: RestartingInformer<k8s.V1Job>;
+  private pods!: RestartingInformer<k8s.V1Pod>;
+  private operator?: ImageCacheOperator;
+  private refreshTimer?: NodeJS.Timeout;
+  private workers?: Promise<void>;
+  private started = false;
+
+  constructor(
+    private readonly config: ControllerConfig,
+    private readonly kc: k8s.KubeConfig,
+    private readonly log: Logger,
+    private readonly metrics?: ControllerMetrics,
+  ) {
+    this.api = new ImageCacheApi(kc);
+    this.queue = new WorkQueue({
+      baseDelayMs: 1000,
+      maxDelayMs: 300_000,
+      onDepthChange: (d) => this.metrics?.workqueueDepth.set(d),
+      onRetry: () => this.metrics?.workqueueRetries.inc(),
+    });
+  }
+
+  /** True once the watches have listed and the workers run. */
+  ready(): boolean {
+    return this.started && this.nodes.synced() && this.jobs.synced() && this.pods.synced();
+  }
+
+  async start(): Promise<void> {
+    const { config, log, kc } = this;
+    const core = kc.makeApiClient(CoreV1Api);
+    const batch = kc.makeApiClient(BatchV1Api);
+    const onRestart = (resource: string) => () => this.metrics?.watchRestarts.inc({ resource });
+
+    this.nodes = restartingInformer<k8s.V1Node>({
+      kc, path: '/api/v1/nodes', list: () => core.listNode(), log, resource: 'nodes', onRestart: onRestart('nodes'),
+      onChange: (verb, node, ) => this.onNode(verb, node),
+    });
+    this.jobs = restartingInformer<k8s.V1Job>({
+      kc, path: '/apis/batch/v1/jobs', list: () => batch.listJobForAllNamespaces({ labelSelector: IMAGE_MANAGER_SELECTOR }),
+      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'jobs', onRestart: onRestart('jobs'),
+      onChange: (_verb, job) => this.enqueueOwner(job),
+    });
+    this.pods = restartingInformer<k8s.V1Pod>({
+      kc, path: '/api/v1/pods', list: () => core.listPodForAllNamespaces({ labelSelector: IMAGE_MANAGER_SELECTOR }),
+      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'pods', onRestart: onRestart('pods'),
+      onChange: (_verb, pod) => this.enqueueOwner(pod),
+    });
+    await Promise.all([this.nodes.start(), this.jobs.start(), this.pods.start()]);
+    log.info('watches synced', { nodes: this.nodes.list().length, jobs: this.jobs.list().length, pods: this.pods.list().length });
+
+    const runner = new OperationRunner({
+      api: this.api,
+      status: new StatusWriter(this.api),
+      events: new EventRecorder(this.api, log),
+      log,
+      settings: {
+        pullPolicy: config.imagePullPolicy,
+        serviceAccountName: config.serviceAccountName,
+        jobPriorityClassName: config.jobPriorityClassName,
+        imageDeleteJobHostNetwork: config.imageDeleteJobHostNetwork,
+        criSocketPath: config.criSocketPath,
+        criClientImage: config.criClientImage,
+        busyboxImage: config.busyboxImage,
+        imagePullDeadlineMs: config.imagePullDeadlineMs,
+        maxImagesPerJob: config.maxImagesPerJob,
+        jobRetentionPolicy: config.jobRetentionPolicy,
+        jobsMaxSurge: config.jobsMaxSurge,
+      },
+      listNodes: () => this.nodes.list(),
+      listJobs: () => this.jobs.list(),
+      listPods: () => this.pods.list(),
+      now: () => new Date(),
+      hooks: {
+        onJobCreated: (kind) => this.metrics?.jobsCreated.inc({ kind }),
+        onOperationFinished: (op, status, results) => {
+          for (const r of results) {
+            if (r.state !== 'pending') this.metrics?.imageResults.inc({ action: r.action, result: r.state });
+          }
+          this.metrics?.reconcileTotal.inc({ operation: op.type, result: status.status });
+        },
+      },
+    });
+    const reconciler = new ImageCacheReconciler(this.api, runner, this.triggers, log, config.jobRetentionPolicy === 'retain');
+
+    this.workers = runWorkers(this.queue, config.workers, async (key) => {
+      const end = this.metrics?.reconcileDuration.startTimer();
+      try {
+        return await reconciler.reconcile(key);
+      } finally {
+        end?.();
+      }
+    }, log);
+
+    // ImageCache events through the SDK; its replay on (re)connect enqueues every existing cache, so a
+    // restarted controller resumes each operation it finds Processing.
+    this.operator = new ImageCacheOperator(this.index, (key) => this.queue.add(key), log);
+    await this.operator.start();
+    // The SDK's watch gives no "synced" signal: list once so no cache waits for an event.
+    for (const cache of await this.api.listAll()) this.queue.add(this.index.set(cache));
+
+    if (config.imageCacheRefreshFrequencyMs > 0) {
+      this.refreshTimer = setInterval(() => void this.refreshAll(), config.imageCacheRefreshFrequencyMs);
+    }
+    this.started = true;
+    log.info('controller started', { workers: config.workers, refreshFrequencyMs: config.imageCacheRefreshFrequencyMs });
+  }
+
+  /** The periodic refresh: every cache is due; the reconciler skips Processing and purged ones. */
+  private async refreshAll(): Promise<void> {
+    try {
+      for (const cache of await this.api.listAll()) {
+        const key = this.index.set(cache);
+        this.triggers.markRefreshDue(key);
+        this.queue.add(key);
+      }
+    } catch (err) {
+      this.log.warn('periodic refresh: could not list image caches; next tick retries', { error: String(err) });
+    }
+  }
+
+  private readonly readyNodes = new Set<string>();
+
+  /** A node that joins (or becomes Ready) after start-up gets the images of every cache that selects it. */
+  private onNode(verb: 'add' | 'update' | 'delete', node: k8s.V1Node): void {
+    const name = node.metadata?.name ?? '';
+    if (verb === 'delete') {
+      this.readyNodes.delete(name);
+      return;
+    }
+    const ready = nodeIsReady(node);
+    const wasReady = this.readyNodes.has(name);
+    if (ready) this.readyNodes.add(name);
+    else this.readyNodes.delete(name);
+    if (!this.config.nodeWatch || !this.started || !ready || wasReady) return;
+    for (const [key, cache] of this.index.all()) {
+      if ((cache.spec?.cacheSpec ?? []).some((e) => nodeMatchesSelector(node, e.nodeSelector))) {
+        this.triggers.addJoinedNode(key, name);
+        this.queue.add(key);
+      }
+    }
+    this.log.info(`node ${name} is ready: caching images onto it`, { node: name });
+  }
+
+  private enqueueOwner(obj: k8s.V1Job | k8s.V1Pod): void {
+    const key = this.index.keyOfUid(obj.metadata?.labels?.[LABEL_CACHE_UID]);
+    if (key) this.queue.add(key);
+  }
+
+  /** Graceful stop: no new work; finish the reconciles in flight (state is in the API anyway). */
+  async stop(): Promise<void> {
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    await this.queue.shutDownWithDrain();
+    await this.workers;
+    await Promise.all([this.nodes?.stop(), this.jobs?.stop(), this.pods?.stop()]);
+  }
+}
