@@ -56,3 +56,7 @@ clean: ## remove build output
 .PHONY: run
 run: deps ## run the controller (and webhook) in the foreground against the kubeconfig in use, or the local cluster; ARGS="--flag=value ..."
 	hack/run.sh
+
+.PHONY: bench-controller
+bench-controller: deps ## seconds from create to Succeeded, Jobs and pods: NODES_BENCH=50 IMAGES_BENCH=10 (needs make cluster-up)
+	npx tsx bench/controller-scale.ts --nodes $${NODES_BENCH:-50} --images $${IMAGES_BENCH:-10}

@@ -115,6 +115,7 @@ export class Controller {
         return await reconciler.reconcile(key);
       } finally {
         end?.();
+        this.metrics?.operationsInProgress.set(this.index.all().filter(([, c]) => c.status?.status === 'Processing').length);
       }
     }, log);
 
