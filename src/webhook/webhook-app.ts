@@ -155,6 +155,8 @@ function managedTlsOf(
     policy: tlsPolicyOf(config),
     reconciler,
     periodMs: config.caBundleSyncPeriodMs,
+    // Expiry is checked at least every minute, and often enough for short test validities.
+    replanMs: Math.min(60_000, config.certificateValidityMs / 10),
     logger: deps.logger,
     onCertificate,
   });
