@@ -191,6 +191,8 @@ describe('install (e2e): Helm chart on the local cluster', function () {
       return r.status === 200 ? r : undefined;
     }, 30_000, 500);
     expect(ready.body).to.equal('ok');
+    // Stopped, so that the upgrade below shows that helm itself keeps the Secret and the caBundle.
+    await proc.stop();
   });
 
   it('the controller, started with the Deployment args and the chart ServiceAccount token, takes the Lease and caches an image', async () => {
@@ -248,8 +250,8 @@ describe('install (e2e): Helm chart on the local cluster', function () {
     const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: 'kubefledged=kubefledged-controller' });
     const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
     expect(live.map((p) => p.spec!.containers[0]!.args)).to.deep.equal([argsAfter]);
-    // The webhook is untouched: same pod template, same certificate, same caBundle (the original
-    // restored a stale caBundle on every upgrade, #200).
+    // The webhook is untouched: same pod template, same certificate, same caBundle, with no webhook
+    // server running to repair them (the original restored a stale caBundle on every upgrade, #200).
     expect((await deployment('webhook-server')).metadata?.generation).to.equal(webhookGeneration);
     expect((await core.readNamespacedSecret({ name: `${fullname}-webhook-server-cert`, namespace: ns })).data).to.deep.equal(secretBefore);
     expect((await admission.readValidatingWebhookConfiguration({ name: `${fullname}-webhook-server` })).webhooks?.[0]?.clientConfig.caBundle).to.equal(caBundleBefore);

@@ -14,7 +14,7 @@ import { adminKubeConfig, eventually, kubectl, uniqueName } from '../../support/
 import { ensureCrd } from '../../support/imagecaches.js';
 import { plainManifests, renderChart } from '../../../hack/chart/render-manifests.js';
 import { helm } from '../../unit/install/support/chart.js';
-import { run } from './support/install-env.js';
+import { EntrypointProcess, freePort, removeKubeconfig, run, serviceAccountKubeconfig, withFlag } from './support/install-env.js';
 
 const CRD = 'customresourcedefinition.apiextensions.k8s.io/imagecaches.kubefledged.io';
 
@@ -84,17 +84,34 @@ describe('install (e2e): plain manifests with make deploy-using-yaml / remove-ku
   });
 
   it('make deploy-using-yaml again changes nothing and keeps the certificate and caBundle the webhook server wrote', async () => {
-    // What the webhook server does at start (its pod is simulated): fill the Secret, set the caBundle.
-    const ca = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
-    await kubectl(['patch', 'secret', `${fullname}-webhook-server-cert`, '-n', ns, '--type', 'merge', '-p', JSON.stringify({ data: { 'ca.crt': ca, 'tls.crt': ca } })]);
-    await kubectl(['patch', 'validatingwebhookconfiguration', `${fullname}-webhook-server`, '--type', 'json', '-p', JSON.stringify([{ op: 'add', path: '/webhooks/0/clientConfig/caBundle', value: ca }])]);
+    // The webhook server's pod is simulated by kwok: run the real program with the Deployment's args
+    // and the manifests' ServiceAccount token, and let it fill the Secret and set the caBundle.
+    const d = await apps.readNamespacedDeployment({ name: `${fullname}-webhook-server`, namespace: ns });
+    const args = withFlag(withFlag(d.spec!.template.spec!.containers[0]!.args!, 'port', String(await freePort())), 'host', '127.0.0.1');
+    const sa = await serviceAccountKubeconfig(kc, ns, `${fullname}-webhook-server`);
+    const proc = new EntrypointProcess('webhook-server', [...args, `--kubeconfig=${sa}`], { KUBEFLEDGED_NAMESPACE: ns }).start();
+    let filled: Record<string, string>;
+    let caBundle: string | undefined;
+    try {
+      filled = await eventually('the webhook server to fill its Secret and set the caBundle', async () => {
+        if (!proc.running()) throw new Error('webhook server exited');
+        const data = (await core.readNamespacedSecret({ name: `${fullname}-webhook-server-cert`, namespace: ns })).data;
+        caBundle = (await admission.readValidatingWebhookConfiguration({ name: `${fullname}-webhook-server` })).webhooks?.[0]?.clientConfig.caBundle;
+        return data?.['ca.crt'] && caBundle === data['ca.crt'] ? data : undefined;
+      }, 60_000, 500);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${proc.dump()}`, { cause: err });
+    } finally {
+      await proc.stop();
+      removeKubeconfig(sa);
+    }
     const generation = (await apps.readNamespacedDeployment({ name: `${fullname}-controller`, namespace: ns })).metadata?.generation;
 
     await make('deploy-using-yaml');
 
-    expect((await core.readNamespacedSecret({ name: `${fullname}-webhook-server-cert`, namespace: ns })).data).to.deep.equal({ 'ca.crt': ca, 'tls.crt': ca });
+    expect((await core.readNamespacedSecret({ name: `${fullname}-webhook-server-cert`, namespace: ns })).data).to.deep.equal(filled);
     const vwc = await admission.readValidatingWebhookConfiguration({ name: `${fullname}-webhook-server` });
-    expect(vwc.webhooks?.[0]?.clientConfig.caBundle).to.equal(ca);
+    expect(vwc.webhooks?.[0]?.clientConfig.caBundle).to.equal(caBundle);
     expect((await apps.readNamespacedDeployment({ name: `${fullname}-controller`, namespace: ns })).metadata?.generation).to.equal(generation);
   });
 
