@@ -4,7 +4,9 @@
 // WebhookConfig or help text out; FlagError (naming the flag) on bad input.
 
 import { DEFAULT_NAMESPACE } from '../api/constants.js';
+import { envUsage, readEnvVar, type EnvVarDefs } from '../config/env-vars.js';
 import { FlagError, parseFlags, usage, type FlagDefs, type FlagValues } from '../config/flag-parser.js';
+import { GLOG_FLAGS, glogLogLevel, type LogLevel } from '../config/glog-flags.js';
 import type { V1LabelSelector } from '@kubernetes/client-node';
 import { DEFAULT_FAILURE_POLICY, DEFAULT_SERVICE_NAME, DEFAULT_TIMEOUT_SECONDS, DEFAULT_WEBHOOK_CONFIG_NAME, parseEqualitySelector } from './webhook-configuration.js';
 
@@ -14,7 +16,6 @@ export const DEFAULT_TLS_SECRET_NAME = 'kubefledged-webhook-server-tls';
 const DAY_MS = 24 * 3600 * 1000;
 
 export type TlsMode = 'files' | 'managed';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface WebhookConfig {
   /** --port: HTTPS listen port. */
@@ -54,8 +55,6 @@ export interface WebhookConfig {
   logLevel: LogLevel;
 }
 
-const SEVERITIES = ['INFO', 'WARNING', 'ERROR', 'FATAL'] as const;
-
 function checkName(value: string): string | undefined {
   if (/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(value)) return undefined;
   return 'must be a DNS subdomain name (lowercase letters, digits, "-" and ".")';
@@ -85,7 +84,7 @@ function checkSelector(value: string): string | undefined {
 }
 
 export const WEBHOOK_FLAGS = {
-  // --- the original's flags ---
+  // --- the original's flags (glog's are added from GLOG_FLAGS below) ---
   'cert-file': { type: 'string', default: '', description: 'PEM serving certificate (chain allowed); with --key-file, disables the self-managed TLS Secret. Reloaded when the file changes' },
   'key-file': { type: 'string', default: '', description: 'PEM private key of --cert-file' },
   port: { type: 'int', default: 443, min: 0, max: 65535, description: 'HTTPS port to listen on (0 picks a free port)' },
@@ -94,19 +93,6 @@ export const WEBHOOK_FLAGS = {
     default: false,
     description: 'Run once and exit (the original\'s init container): ensure the TLS Secret, write tls.crt/tls.key into $CERT_KEY_PATH when set, set the caBundle',
   },
-  stderrthreshold: {
-    type: 'enum',
-    values: SEVERITIES,
-    aliases: { '0': 'INFO', '1': 'WARNING', '2': 'ERROR', '3': 'FATAL' },
-    default: 'ERROR',
-    description: 'Logs at or above this severity are written (INFO, WARNING, ERROR, FATAL or 0-3)',
-  },
-  logtostderr: { type: 'bool', default: false, description: 'glog compatibility: write logs of every severity (as -stderrthreshold=INFO)' },
-  alsologtostderr: { type: 'bool', default: false, description: 'glog compatibility; accepted and ignored (logs always go to stderr)' },
-  v: { type: 'int', default: 0, min: 0, description: 'Log verbosity; 4 or more enables debug logs' },
-  vmodule: { type: 'string', default: '', description: 'glog compatibility; accepted and ignored' },
-  log_dir: { type: 'string', default: '', description: 'glog compatibility; accepted and ignored (no log files are written)' },
-  log_backtrace_at: { type: 'string', default: '', description: 'glog compatibility; accepted and ignored' },
   // --- this implementation ---
   host: { type: 'string', default: '', description: 'Address to listen on; empty means all interfaces' },
   'manage-tls': {
@@ -131,6 +117,7 @@ export const WEBHOOK_FLAGS = {
   'unregister-on-exit': { type: 'bool', default: false, description: 'With --webhook-url: delete the ValidatingWebhookConfiguration when the server stops' },
   'file-sync-period': { type: 'duration', default: 5000, min: 100, description: 'How often --cert-file/--key-file are checked for changes' },
   kubeconfig: { type: 'string', default: '', description: 'Path of a kubeconfig file; empty means in-cluster, then $KUBECONFIG, then ~/.kube/config' },
+  ...GLOG_FLAGS,
 } as const satisfies FlagDefs;
 
 export type WebhookFlagValues = FlagValues<typeof WEBHOOK_FLAGS>;
@@ -140,11 +127,10 @@ export const WEBHOOK_ENV = {
   WEBHOOK_SERVER_SERVICE: { default: DEFAULT_SERVICE_NAME, description: 'Default of --service-name (the original init container\'s variable)' },
   VALIDATING_WEBHOOK_CONFIG: { default: '', description: 'Overrides the default of --webhook-config-name when set (the original init container\'s variable)' },
   CERT_KEY_PATH: { default: '', description: 'With --init-server: directory to write tls.crt and tls.key into' },
-} as const;
+} as const satisfies EnvVarDefs;
 
 export function webhookHelp(): string {
-  const env = Object.entries(WEBHOOK_ENV).map(([name, e]) => `  ${name}\n    \t${e.description} (default ${JSON.stringify(e.default)})`);
-  return `${usage(WEBHOOK_FLAGS, { program: WEBHOOK_PROGRAM })}\nEnvironment variables:\n${env.join('\n')}\n`;
+  return `${usage(WEBHOOK_FLAGS, { program: WEBHOOK_PROGRAM })}\n${envUsage(WEBHOOK_ENV)}`;
 }
 
 /** DNS names a client may use to reach the Service `name` in `namespace`. */
@@ -152,22 +138,8 @@ export function serviceDnsNames(name: string, namespace: string): string[] {
   return [name, `${name}.${namespace}`, `${name}.${namespace}.svc`, `${name}.${namespace}.svc.cluster.local`];
 }
 
-function logLevelOf(v: WebhookFlagValues): LogLevel {
-  if (v.v >= 4) return 'debug';
-  if (v.logtostderr) return 'info';
-  switch (v.stderrthreshold) {
-    case 'INFO':
-      return 'info';
-    case 'WARNING':
-      return 'warn';
-    default:
-      return 'error';
-  }
-}
-
 function envOr(env: Record<string, string | undefined>, name: keyof typeof WEBHOOK_ENV): string {
-  const value = env[name]?.trim();
-  return value ? value : WEBHOOK_ENV[name].default;
+  return readEnvVar(env, WEBHOOK_ENV, name);
 }
 
 /** Parses argv (without node and script) and env. `{ help }` for -h/--help, else `{ config }`. */
@@ -254,7 +226,7 @@ export function parseWebhookConfig(argv: readonly string[], env: Record<string, 
     unregisterOnExit: v['unregister-on-exit'],
     fileSyncPeriodMs: v['file-sync-period'],
     kubeconfig: v.kubeconfig,
-    logLevel: logLevelOf(v),
+    logLevel: glogLogLevel(v),
   };
   if (v['namespace-selector'] !== '') config.namespaceSelector = parseEqualitySelector(v['namespace-selector']);
   if (config.certificateValidityMs > config.caValidityMs) {

@@ -4,7 +4,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { request } from 'node:https';
-import { connect } from 'node:tls';
 import * as path from 'node:path';
 import { ROOT, kubeconfigPath } from '../../support/cluster.js';
 
@@ -68,15 +67,4 @@ export function httpsGet(port: number, urlPath: string, ca: string): Promise<{ s
   });
 }
 
-/** SHA-256 fingerprint of the certificate served on 127.0.0.1:<port>, verified against `ca`. */
-export function servedFingerprint(port: number, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, ca }, () => {
-      const cert = socket.getPeerX509Certificate();
-      socket.end();
-      if (cert) resolve(cert.fingerprint256);
-      else reject(new Error('no certificate'));
-    });
-    socket.on('error', reject);
-  });
-}
+export { servedFingerprint } from '../../unit/webhook/tls-probe.js';

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { request } from 'node:https';
-import { connect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { AdmissionServer } from '../../../src/webhook/admission-server.js';
 import { WebhookMessage } from '../../../src/api/constants.js';
 import { WebhookMetrics } from '../../../src/webhook/webhook-metrics.js';
 import { createLogger } from '../../../src/operator/logger.js';
+import { servedFingerprint as peerFingerprint } from './tls-probe.js';
 import { generateCertificateAuthority, issueServingCertificate, type KeyPairPem } from '../../../src/webhook/tls-certificates.js';
 
 interface Reply {
@@ -35,18 +35,6 @@ function call(port: number, ca: string, path: string, options: { method?: string
     );
     req.on('error', reject);
     req.end(options.body);
-  });
-}
-
-function peerFingerprint(port: number, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, ca, servername: undefined }, () => {
-      const cert = socket.getPeerX509Certificate();
-      socket.end();
-      if (cert === undefined) reject(new Error('no peer certificate'));
-      else resolve(cert.fingerprint256);
-    });
-    socket.on('error', reject);
   });
 }
 

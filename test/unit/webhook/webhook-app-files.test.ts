@@ -4,25 +4,13 @@ import { expect } from 'chai';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { createLogger } from '../../../src/operator/logger.js';
 import { generateCertificateAuthority, issueServingCertificate, type KeyPairPem } from '../../../src/webhook/tls-certificates.js';
 import { parseWebhookConfig, type WebhookConfig } from '../../../src/webhook/webhook-config.js';
 import { startWebhook, type RunningWebhook } from '../../../src/webhook/webhook-app.js';
 import { WebhookMetrics } from '../../../src/webhook/webhook-metrics.js';
-
-function fingerprint(port: number, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, ca }, () => {
-      const cert = socket.getPeerX509Certificate();
-      socket.end();
-      if (cert) resolve(cert.fingerprint256);
-      else reject(new Error('no certificate'));
-    });
-    socket.on('error', reject);
-  });
-}
+import { servedFingerprint as fingerprint } from './tls-probe.js';
 
 async function until(what: string, fn: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
