@@ -29,6 +29,9 @@ suite() { # name mocha-args...
   echo "=== $name: ${p:-0} passed, ${f:-0} failed ($((SECONDS-start))s elapsed) ==="
 }
 
+# the cluster binaries and helm (the chart's unit tests render it) are built once into the cache
+"$here/build-binaries.sh" || { echo "building the local control plane failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
+
 echo "=== lint ==="
 if ! { npx eslint . && npx tsc -p tsconfig.json; }; then echo "lint failed"; status=1; failed=$((failed + 1)); fi
 
