@@ -102,6 +102,12 @@ async function main(): Promise<void> {
       await create(withNs, `warm-${i}`);
       await create(withoutNs, `warm-${i}`);
     }
+    // Another configuration calling a webhook of the same name (e.g. a `make run` elsewhere on this
+    // cluster) would be counted too: say so rather than print mixed figures silently.
+    const others = (await admission.listValidatingWebhookConfiguration()).items.filter(
+      (c) => c.metadata?.name !== vwcName && (c.webhooks ?? []).some((w) => (w.rules ?? []).some((r) => (r.resources ?? []).includes('imagecaches'))),
+    );
+    if (others.length > 0) console.log(`WARNING: other configurations also validate imagecaches: ${others.map((c) => c.metadata?.name).join(', ')}; figures are mixed`);
     const before = await apiserverBuckets();
     const withTimes: number[] = [];
     const withoutTimes: number[] = [];
