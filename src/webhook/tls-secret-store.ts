@@ -34,9 +34,11 @@ export class TlsSecretStore {
     let lastError: unknown;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const existing = await this.read();
-      if (existing !== undefined && !isManaged(existing) && !hasCompleteMaterial(existing)) {
+      // A blank Secret is one an installer created for the webhook to fill (Helm always sets its own
+      // managed-by label, and owns the Secret so that uninstall removes it).
+      if (existing !== undefined && !isManaged(existing) && !hasCompleteMaterial(existing) && !isBlank(existing)) {
         throw new Error(
-          `Secret ${this.ref.namespace}/${this.ref.name} exists, is not managed by the webhook (label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}) and holds no usable ca.crt/ca.key/tls.crt/tls.key; delete it or choose another --tls-secret-name`,
+          `Secret ${this.ref.namespace}/${this.ref.name} exists, is not managed by the webhook (label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}) and holds other data than a usable ca.crt/ca.key/tls.crt/tls.key; delete it or choose another --tls-secret-name`,
         );
       }
       const plan = await planTlsMaterial(existing !== undefined ? materialOf(existing) : undefined, policy, now());
@@ -143,6 +145,10 @@ function annotationsFor(material: TlsMaterial): Record<string, string> {
 
 function isManaged(secret: V1Secret): boolean {
   return secret.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+}
+
+function isBlank(secret: V1Secret): boolean {
+  return Object.keys(secret.data ?? {}).length === 0 && Object.keys(secret.stringData ?? {}).length === 0;
 }
 
 function hasCompleteMaterial(secret: V1Secret): boolean {

@@ -89,6 +89,14 @@ describe('webhook/tls-secret-store', function () {
     );
   });
 
+  it('fills a blank Secret an installer created for it (Helm relabels managed-by)', async () => {
+    const fake = new FakeSecrets();
+    fake.put({ metadata: { name: 'tls', namespace: 'ns', labels: { 'app.kubernetes.io/managed-by': 'Helm' } }, type: 'kubernetes.io/tls' });
+    const ensured = await new TlsSecretStore(fake.api(), ref, logger).ensure(policy);
+    expect(ensured.written).to.equal(true);
+    expect(isSignedBy(ensured.material.cert, splitPemBundle(ensured.material.caBundle)[0]!)).to.equal(true);
+  });
+
   it('repairs a managed Secret whose data was blanked', async () => {
     const fake = new FakeSecrets();
     const store = new TlsSecretStore(fake.api(), ref, logger);
