@@ -14,7 +14,7 @@ export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
 log() { printf '[build-binaries] %s\n' "$*" >&2; }
 have() { local d=$1; shift; for f in "$@"; do [ -x "$d/$f" ] || return 1; done; [ -f "$d/.complete" ]; }
 
-with_wrapper() { # <name> : creates a temp module dir, echoes its path
+with_wrapper() { # <name> : creates a temp module dir, echoes its path (removed when the build's subshell exits)
   local w; w="$(mktemp -d "${TMPDIR:-/tmp}/kf-build-$1.XXXXXX")"
   (cd "$w" && go mod init "local/$1build" >/dev/null 2>&1)
   echo "$w"
@@ -25,7 +25,7 @@ build_k8s() {
   log "building Kubernetes v$K8S_VERSION (cold build: several minutes)"
   local start=$SECONDS w minor s gomod m x p out
   minor=$(echo "$K8S_VERSION" | cut -d. -f2); s="0.${K8S_VERSION#1.}"
-  w=$(with_wrapper k8s); trap 'rm -rf "$w"' RETURN
+  w=$(with_wrapper k8s); trap 'rm -rf "$w" "$K8S_BIN.tmp"' EXIT
   out="$K8S_BIN.tmp"; rm -rf "$out"; mkdir -p "$out"
   cd "$w"
   gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
@@ -49,7 +49,7 @@ build_etcd() {
   have "$ETCD_BIN" etcd && return 0
   log "building etcd v$ETCD_VERSION"
   local start=$SECONDS w out
-  w=$(with_wrapper etcd); trap 'rm -rf "$w"' RETURN
+  w=$(with_wrapper etcd); trap 'rm -rf "$w" "$ETCD_BIN.tmp"' EXIT
   out="$ETCD_BIN.tmp"; rm -rf "$out"; mkdir -p "$out"
   cd "$w"
   go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" >&2

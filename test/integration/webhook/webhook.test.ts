@@ -141,7 +141,8 @@ describe('webhook behind the real kube-apiserver', function () {
     await writeFile(editor, `#!/bin/sh\nsed -i '${sedExpression}' "$1"\n`);
     await chmod(editor, 0o755);
     try {
-      await execFileAsync('kubectl', ['--kubeconfig', kubeconfigPath(), 'edit', 'imagecache', name, '-n', ns], { env: { ...process.env, EDITOR: editor, KUBE_EDITOR: editor } });
+      // TMPDIR: kubectl keeps a copy of a refused edit there (removed with tmp)
+      await execFileAsync('kubectl', ['--kubeconfig', kubeconfigPath(), 'edit', 'imagecache', name, '-n', ns], { env: { ...process.env, EDITOR: editor, KUBE_EDITOR: editor, TMPDIR: tmp } });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new Error(`kubectl edit failed: ${e.stderr ?? e.message}`, { cause: err });
