@@ -23,9 +23,9 @@ with_wrapper() { # <name> : creates a temp module dir, echoes its path (removed 
 build_k8s() {
   have "$K8S_BIN" kube-apiserver kube-controller-manager kube-scheduler && return 0
   log "building Kubernetes v$K8S_VERSION (cold build: several minutes)"
-  local start=$SECONDS w minor s gomod m x p out
+  local start=$SECONDS minor s gomod m x p out
   minor=$(echo "$K8S_VERSION" | cut -d. -f2); s="0.${K8S_VERSION#1.}"
-  w=$(with_wrapper k8s); trap 'rm -rf "$w" "$K8S_BIN.tmp"' EXIT
+  w=$(with_wrapper k8s); trap 'rm -rf "${w:-}" "$K8S_BIN.tmp"' EXIT  # w is global: this runs in the build's subshell
   out="$K8S_BIN.tmp"; rm -rf "$out"; mkdir -p "$out"
   cd "$w"
   gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
@@ -48,8 +48,8 @@ build_k8s() {
 build_etcd() {
   have "$ETCD_BIN" etcd && return 0
   log "building etcd v$ETCD_VERSION"
-  local start=$SECONDS w out
-  w=$(with_wrapper etcd); trap 'rm -rf "$w" "$ETCD_BIN.tmp"' EXIT
+  local start=$SECONDS out
+  w=$(with_wrapper etcd); trap 'rm -rf "${w:-}" "$ETCD_BIN.tmp"' EXIT
   out="$ETCD_BIN.tmp"; rm -rf "$out"; mkdir -p "$out"
   cd "$w"
   go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" >&2
