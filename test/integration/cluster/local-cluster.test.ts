@@ -116,9 +116,13 @@ describe('local cluster (real control plane + kwok)', function () {
   it('an image under slow.invalid/ shows ContainerCreating for some seconds, then completes', async () => {
     const name = uniqueName('slow');
     const started = Date.now();
-    await batch.createNamespacedJob({ namespace: ns, body: job(name, 'kwok-node-0', ['slow.invalid/app:1']) });
-    await eventually('ContainerCreating', async () =>
-      (await podOf(name))?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ContainerCreating', 30_000, 200);
+    await batch.createNamespacedJob({ namespace: ns, body: job(name, 'kwok-node-0', ['slow.invalid/app:1', 'registry.example/ok:1']) });
+    const waiting = await eventually('ContainerCreating', async () => {
+      const p = await podOf(name);
+      return p?.status?.containerStatuses?.find((c) => c.name === 'c0')?.state?.waiting?.reason === 'ContainerCreating' ? p : undefined;
+    }, 30_000, 200);
+    // only the marked container waits; the other one ran already
+    expect(waiting.status?.containerStatuses?.find((c) => c.name === 'c1')?.state?.terminated?.exitCode).to.equal(0);
     await eventually('Succeeded', async () => (await podOf(name))?.status?.phase === 'Succeeded', 60_000);
     expect(Date.now() - started).to.be.at.least(5_000);
   });

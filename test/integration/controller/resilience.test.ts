@@ -80,9 +80,15 @@ describe('ImageCache controller: restarts, timers, nodes, isolation', function (
     await core.createNode({ body: fakeNode(notReady, { labels: { 'kf-nr': suite }, notReady: true }) });
     controller(['--image-pull-deadline-duration=5s', '--image-cache-refresh-frequency=0s']);
     await ics.create(ns, 'ic-deadline', { cacheSpec: [{ images: ['registry.example/x:1'], nodeSelector: { 'kf-nr': suite } }] });
+    // a pull slower than the deadline (kwok: 6-16 s) fails with the reason it was waiting on
+    await ics.create(ns, 'ic-slow', { cacheSpec: [{ images: ['slow.invalid/big:1', 'registry.example/small:1'], nodeSelector: sel }] });
     const c = await ics.waitFinal(ns, 'ic-deadline', 'ImageCacheCreate', { timeoutMs: 60_000 });
     expect(c.status!.status).to.equal('Failed');
     expect(c.status!.failures!['registry.example/x:1']).to.deep.equal([{ node: notReady, reason: 'Pending', message: 'Check if node is ready' }]);
+    const slow = await ics.waitFinal(ns, 'ic-slow', 'ImageCacheCreate', { timeoutMs: 60_000 });
+    expect(slow.status!.status).to.equal('Failed');
+    expect(slow.status!.failures!['slow.invalid/big:1']!.map((f) => f.reason)).to.deep.equal(['ContainerCreating', 'ContainerCreating']);
+    expect(slow.status!.failures!['registry.example/small:1']).to.equal(undefined);
     await eventually('Jobs deleted after the operation', async () => (await jobsOf(ns, 'ic-deadline')).length === 0, 30_000, 500);
   });
 
