@@ -2,7 +2,7 @@
 // ClusterRole of deploy/ through a ServiceAccount token. kwok runs the Job pods (hack/kwok/stages.yaml).
 import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
-import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueName } from '../../support/cluster.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, eventually, kubectl, uniqueName } from '../../support/cluster.js';
 import { fakeNode } from '../../support/nodes.js';
 import { ControllerProcess, serviceAccountKubeconfig } from '../../support/controller-process.js';
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
@@ -64,6 +64,12 @@ describe('ImageCache controller: create, update, refresh, purge, status', functi
     expect(jobs.map((j) => j.spec!.template.spec!.containers.length)).to.deep.equal([2, 2, 2]);
     const hosts = jobs.map((j) => j.spec!.template.spec!.nodeSelector!['kubernetes.io/hostname']).sort();
     expect(hosts).to.deep.equal([...nodes].sort());
+    // printer columns, as users read them
+    const table = await kubectl(['get', 'ic', 'ic-create', '-n', ns]);
+    expect(table.split('\n')[0]).to.match(/^NAME\s+STATUS\s+REASON\s+AGE/);
+    expect(table.split('\n')[1]).to.match(/^ic-create\s+Succeeded\s+ImageCacheCreate\s+/);
+    const wide = await kubectl(['get', 'imagecaches', 'ic-create', '-n', ns, '-o', 'wide']);
+    expect(wide.split('\n')[0]).to.match(/SUCCEEDED\s+FAILED\s+PENDING\s+MESSAGE/);
     const events = await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=ic-create' });
     expect(events.items.some((e) => e.type === 'Normal' && e.reason === 'ImageCacheCreate' && e.message === Message.ImagesPulledSuccessfully)).to.equal(true);
   });
