@@ -60,7 +60,7 @@ export class Controller {
 
     this.nodes = restartingInformer<k8s.V1Node>({
       kc, path: '/api/v1/nodes', list: () => core.listNode(), log, resource: 'nodes', onRestart: onRestart('nodes'),
-      onChange: (verb, node, ) => this.onNode(verb, node),
+      onChange: (verb, node) => this.onNode(verb, node),
     });
     this.jobs = restartingInformer<k8s.V1Job>({
       kc, path: '/apis/batch/v1/jobs', list: () => batch.listJobForAllNamespaces({ labelSelector: IMAGE_MANAGER_SELECTOR }),
