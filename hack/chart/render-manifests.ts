@@ -73,7 +73,12 @@ function dropSourceComment(doc: Document): void {
 export function namespaceManifest(namespace: string): string {
   return (
     HEADER +
-    ['apiVersion: v1', 'kind: Namespace', 'metadata:', `  name: ${namespace}`, '  labels:', '    app: kubefledged', '    kubefledged: kubefledged', ''].join('\n')
+    [
+      'apiVersion: v1', 'kind: Namespace', 'metadata:', `  name: ${namespace}`, '  labels:', '    app: kubefledged', '    kubefledged: kubefledged',
+      // image delete Jobs run here: they mount the runtime socket as root, which "baseline" and
+      // "restricted" forbid (the controller's and webhook's own pods pass "restricted")
+      '    pod-security.kubernetes.io/enforce: privileged', '',
+    ].join('\n')
   );
 }
 

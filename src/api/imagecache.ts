@@ -48,6 +48,8 @@ export interface ImageCacheStatus {
   reason: string;
   message: string;
   failures?: Record<string, NodeReasonMessage[]>;
+  /** Additive: per image, how many failed nodes `failures` leaves out (it lists at most a few per image). */
+  failuresOmitted?: Record<string, number>;
   startTime: string;
   completionTime?: string;
   /** Additive: metadata.generation the status describes. */
@@ -70,8 +72,12 @@ export interface OperationRecord {
   generation: number;
   /** When set, only these nodes are covered (a refresh for nodes that joined). */
   nodes?: string[];
-  /** The cacheSpec the operation applies, fixed when it starts (a later edit becomes the next operation). */
-  cacheSpec: CacheSpecEntry[];
+  /** The cacheSpec the operation applies, fixed when it starts (a later edit becomes the next operation). Dropped when it ends. */
+  cacheSpec?: CacheSpecEntry[];
+  /** Pull only what the nodes' status says is missing (a node back from a short NotReady). */
+  onlyMissing?: boolean;
+  /** An operation covering part of the cache keeps the failures it does not evaluate again. Dropped when it ends. */
+  previousFailures?: Record<string, NodeReasonMessage[]>;
 }
 
 export interface ObjectMetaLite {

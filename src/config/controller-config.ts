@@ -57,6 +57,10 @@ export interface ControllerConfig {
 
   /** --max-images-per-job: containers (images) per pull or delete pod; a node with more gets several Jobs. */
   maxImagesPerJob: number;
+  /** --pod-start-deadline-duration: a Job whose pod has not started by then fails for its node alone. */
+  podStartDeadlineMs: number;
+  /** --status-max-failed-nodes-per-image: nodes listed per image in status.failures (the rest are counted). */
+  statusMaxFailedNodesPerImage: number;
   /** --leader-elect */
   leaderElect: boolean;
   /** --leader-elect-lease-duration */
@@ -73,6 +77,8 @@ export interface ControllerConfig {
   workers: number;
   /** --node-watch: cache images on a node as soon as it joins or becomes Ready. */
   nodeWatch: boolean;
+  /** --node-flap-window: a node Ready again within this long after going NotReady gets only what it is missing. */
+  nodeFlapWindowMs: number;
 
   /** KUBEFLEDGED_NAMESPACE: namespace of the controller (its Lease lives there). */
   namespace: string;
@@ -175,6 +181,20 @@ export const CONTROLLER_FLAGS = {
     max: 200,
     description: 'Images (containers) per image pull or delete pod; a node with more images in one operation gets several Jobs',
   },
+  'pod-start-deadline-duration': {
+    type: 'duration',
+    default: 60_000,
+    min: 1000,
+    description:
+      'How long a Job\'s pod may take to start on its node (scheduled and taken up by the kubelet) before the images of that node fail with the reason (unschedulable, node not running pods, pods not created); at most the pull deadline',
+  },
+  'status-max-failed-nodes-per-image': {
+    type: 'int',
+    default: 10,
+    min: 1,
+    max: 1000,
+    description: 'Nodes listed per image in status.failures; the number of the other failed nodes is in status.failuresOmitted',
+  },
   'leader-elect': {
     type: 'bool',
     default: true,
@@ -221,6 +241,13 @@ export const CONTROLLER_FLAGS = {
     type: 'bool',
     default: true,
     description: 'Cache images on a node as soon as it joins the cluster or becomes Ready, instead of at the next refresh',
+  },
+  'node-flap-window': {
+    type: 'duration',
+    default: 10 * 60_000,
+    min: 0,
+    description:
+      'A node that is Ready again within this long after it went NotReady is not a new node: it gets only the images its status says are missing (0 = treat every return as a join)',
   },
 } as const satisfies FlagDefs;
 
@@ -289,6 +316,8 @@ export function parseControllerConfig(
     logtostderr: v.logtostderr,
     logLevel: glogLogLevel({ v: v.v, logtostderr: v.logtostderr, stderrthreshold: v.stderrthreshold }),
     maxImagesPerJob: v['max-images-per-job'],
+    podStartDeadlineMs: v['pod-start-deadline-duration'],
+    statusMaxFailedNodesPerImage: v['status-max-failed-nodes-per-image'],
     leaderElect: v['leader-elect'],
     leaderElectLeaseDurationMs: lease,
     leaderElectRenewDeadlineMs: renew,
@@ -297,6 +326,7 @@ export function parseControllerConfig(
     metricsBindAddress: v['metrics-bind-address'],
     workers: v.workers,
     nodeWatch: v['node-watch'],
+    nodeFlapWindowMs: v['node-flap-window'],
     namespace: readEnvVar(env, CONTROLLER_ENV, 'KUBEFLEDGED_NAMESPACE'),
     criClientImage: readEnvVar(env, CONTROLLER_ENV, 'KUBEFLEDGED_CRI_CLIENT_IMAGE'),
     busyboxImage: readEnvVar(env, CONTROLLER_ENV, 'BUSYBOX_IMAGE'),

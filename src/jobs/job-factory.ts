@@ -3,7 +3,7 @@
 import type { V1Container, V1Job, V1PodSpec, V1Volume, V1OwnerReference } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type ImageCache } from '../api/imagecache.js';
 import { HOSTNAME_LABEL } from '../api/constants.js';
-import type { ImageWork, NodeWork, PullPolicy } from '../planning/operation-plan.js';
+import { imageKey, type ImageWork, type NodeWork, type PullPolicy } from '../planning/operation-plan.js';
 import { isLatestOrUntagged } from '../images/image-reference.js';
 import { buildCriClientContainer, buildCriSocketVolume, selectCriSocket } from '../cri/runtime-socket.js';
 import { ANNOTATION_WORK, jobLabels, jobName, type JobWork } from './job-labels.js';
@@ -18,13 +18,18 @@ export interface JobSettings {
   busyboxImage: string;
   /** --image-pull-deadline-duration: the Job's own activeDeadlineSeconds never cuts a pull short of it. */
   imagePullDeadlineMs: number;
+  /**
+   * Namespace of delete Jobs: they mount the runtime socket and run as root, which Pod Security
+   * "baseline"/"restricted" forbid, so they run in the controller's own namespace (labelled to allow
+   * them) rather than the cache's. "" = the cache's namespace (the original's behaviour).
+   */
+  deleteJobNamespace: string;
 }
 
 export interface JobTarget {
   cache: ImageCache;
   operationId: string;
   node: NodeWork;
-  chunkIndex: number;
   images: ImageWork[];
 }
 
@@ -50,29 +55,40 @@ function ownerReference(cache: ImageCache): V1OwnerReference {
   };
 }
 
+/** The namespace a Job of this action runs in. */
+export function jobNamespace(cache: ImageCache, action: 'pull' | 'delete', s: Pick<JobSettings, 'deleteJobNamespace'>): string {
+  return action === 'delete' && s.deleteJobNamespace ? s.deleteJobNamespace : (cache.metadata.namespace ?? '');
+}
+
 function baseJob(t: JobTarget, action: 'pull' | 'delete', work: JobWork, pod: V1PodSpec, s: JobSettings): V1Job {
   const name = t.cache.metadata.name ?? '';
-  const labels = jobLabels(name, t.cache.metadata.uid ?? '', t.operationId, action);
+  const namespace = jobNamespace(t.cache, action, s);
+  const sameNamespace = namespace === t.cache.metadata.namespace;
+  const labels = jobLabels(name, t.cache.metadata.uid ?? '', t.operationId, action, t.cache.metadata.namespace);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
-      name: jobName(name, t.operationId, t.node.node, action, t.chunkIndex),
-      namespace: t.cache.metadata.namespace,
+      name: jobName(name, t.operationId, t.node.node, action, t.images.map((w) => imageKey(w.image))),
+      namespace,
       labels,
       annotations: { [ANNOTATION_WORK]: JSON.stringify(work) },
-      ownerReferences: [ownerReference(t.cache)],
+      // owner references cannot cross namespaces: a Job elsewhere is deleted by the controller itself
+      ...(sameNamespace ? { ownerReferences: [ownerReference(t.cache)] } : {}),
     },
     spec: {
       backoffLimit: 0,
       activeDeadlineSeconds: activeDeadlineSeconds(s.imagePullDeadlineMs),
       template: {
-        metadata: { namespace: t.cache.metadata.namespace, labels },
+        metadata: { namespace, labels },
         spec: {
           nodeSelector: { [HOSTNAME_LABEL]: t.node.hostname },
           restartPolicy: 'Never',
           tolerations: [{ operator: 'Exists' }],
-          imagePullSecrets: t.cache.spec.imagePullSecrets?.map((r) => ({ name: r.name })),
+          // the cache's pull secrets serve its pull Jobs (they live in its namespace)
+          ...(action === 'pull' && t.cache.spec.imagePullSecrets?.length
+            ? { imagePullSecrets: t.cache.spec.imagePullSecrets.map((r) => ({ name: r.name })) }
+            : {}),
           ...(s.serviceAccountName ? { serviceAccountName: s.serviceAccountName } : {}),
           ...(s.jobPriorityClassName ? { priorityClassName: s.jobPriorityClassName } : {}),
           ...pod,

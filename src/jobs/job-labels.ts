@@ -6,6 +6,8 @@ import type { Action } from '../planning/operation-plan.js';
 export const LABEL_CACHE_UID = 'kubefledged.io/imagecache-uid';
 export const LABEL_OPERATION = 'kubefledged.io/operation';
 export const LABEL_ACTION = 'kubefledged.io/action';
+/** Namespace of the ImageCache (delete Jobs run in the controller's namespace, without an owner reference). */
+export const LABEL_CACHE_NAMESPACE = 'kubefledged.io/imagecache-namespace';
 /** JSON of JobWork: what the Job does, so results can be read (and a restarted controller can adopt it). */
 export const ANNOTATION_WORK = 'kubefledged.io/work';
 
@@ -28,8 +30,9 @@ export function shortHash(input: string, length = 8): string {
 }
 
 /** Labels of every Job and pod of one ImageCache operation. */
-export function jobLabels(cacheName: string, cacheUid: string, operationId: string, action: Action): Record<string, string> {
+export function jobLabels(cacheName: string, cacheUid: string, operationId: string, action: Action, cacheNamespace?: string): Record<string, string> {
   return {
+    ...(cacheNamespace ? { [LABEL_CACHE_NAMESPACE]: labelValue(cacheNamespace) } : {}),
     [JobLabel.App]: JobLabel.AppValue,
     [JobLabel.Kubefledged]: JobLabel.KubefledgedValue,
     [JobLabel.ImageCache]: labelValue(cacheName),
@@ -41,12 +44,16 @@ export function jobLabels(cacheName: string, cacheUid: string, operationId: stri
 }
 
 /**
- * Deterministic Job name: the same (cache, operation, node, action, chunk) always gives the same name, so
- * creating a Job twice (a restarted controller) is an AlreadyExists, never a duplicate. At most 63 chars.
+ * Deterministic Job name, derived from the work: the same (cache, operation, node, action, images) always
+ * gives the same name, so creating a Job twice (a restarted controller) is an AlreadyExists, never a
+ * duplicate; and different work never shares a name (the images are part of it, not a chunk index that
+ * restarts when the work changes mid-operation). `imageKeys` are the normalised references the Job covers.
+ * At most 63 characters.
  */
-export function jobName(cacheName: string, operationId: string, node: string, action: Action, chunkIndex: number): string {
+export function jobName(cacheName: string, operationId: string, node: string, action: Action, imageKeys: readonly string[]): string {
   const prefix = cacheName.slice(0, 40).replace(/[-.]+$/, '');
-  return `${prefix}-${operationId}-${shortHash(`${node}/${action}/${chunkIndex}`, 8)}`;
+  const work = [...imageKeys].sort().join('\n');
+  return `${prefix}-${operationId}-${shortHash(`${node}/${action}/${work}`, 10)}`;
 }
 
 export function readJobWork(annotations: Record<string, string> | undefined): JobWork | undefined {

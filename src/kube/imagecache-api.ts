@@ -11,10 +11,20 @@ export function isNotFound(err: unknown): boolean {
 export function isConflict(err: unknown): boolean {
   return (err as { code?: number }).code === 409;
 }
-/** Errors worth a retry: conflicts, throttling, server errors and network failures. */
+/** Errors worth a retry with the same request: throttling, server errors and network failures. */
 export function isRetryable(err: unknown): boolean {
   const code = (err as { code?: number }).code;
-  return code === undefined || code === 409 || code === 429 || code >= 500;
+  return code === undefined || code === 429 || code >= 500;
+}
+/** The request itself can never succeed (too large, invalid): retrying it is pointless. */
+export function isUnsatisfiable(err: unknown): boolean {
+  const code = (err as { code?: number }).code;
+  return code === 400 || code === 413 || code === 422;
+}
+
+/** A JSON patch op that makes the write conditional on the object's resourceVersion (409 when it moved on). */
+function precondition(resourceVersion: string | undefined): { op: 'replace'; path: string; value: string }[] {
+  return resourceVersion ? [{ op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion }] : [];
 }
 
 export class ImageCacheApi {
@@ -42,28 +52,44 @@ export class ImageCacheApi {
     return list.items;
   }
 
-  /** Replaces status as a whole through the status subresource (JSON patch: no merge of stale failures). */
-  async replaceStatus(namespace: string, name: string, status: ImageCacheStatus): Promise<ImageCache> {
+  /**
+   * Replaces status as a whole through the status subresource (JSON patch: no merge of stale failures).
+   * With a resourceVersion the write is conditional: a concurrent writer makes it fail with 409.
+   */
+  async replaceStatus(namespace: string, name: string, status: ImageCacheStatus, resourceVersion?: string): Promise<ImageCache> {
     return (await this.custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: [{ op: 'add', path: '/status', value: status }] },
+      {
+        group: GROUP, version: VERSION, plural: PLURAL, namespace, name,
+        body: [...precondition(resourceVersion), { op: 'add', path: '/status', value: status }],
+      },
       jsonPatch,
     )) as ImageCache;
   }
 
-  /** Merge-patches a part of status (e.g. counts while processing). */
-  async mergeStatus(namespace: string, name: string, status: Partial<ImageCacheStatus>): Promise<ImageCache> {
+  /** Merge-patches a part of status (e.g. counts while processing); conditional like replaceStatus. */
+  async mergeStatus(namespace: string, name: string, status: Partial<ImageCacheStatus>, resourceVersion?: string): Promise<ImageCache> {
     return (await this.custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { status } },
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), status } },
       mergePatch,
     )) as ImageCache;
   }
 
-  /** Removes one annotation (no-op when absent). */
-  async removeAnnotation(namespace: string, name: string, key: string): Promise<void> {
-    await this.custom.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { metadata: { annotations: { [key]: null } } } },
+  /** Removes annotations (no-op when absent). */
+  async removeAnnotations(namespace: string, name: string, keys: readonly string[]): Promise<ImageCache> {
+    const annotations = Object.fromEntries(keys.map((k) => [k, null]));
+    return (await this.custom.patchNamespacedCustomObject(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { metadata: { annotations } } },
       mergePatch,
-    );
+    )) as ImageCache;
+  }
+
+  /** The Job controller's FailedCreate Events of a Job, newest last: why its pods could not be created. */
+  async jobCreateFailures(namespace: string, jobName: string): Promise<k8s.CoreV1Event[]> {
+    const list = await this.core.listNamespacedEvent({
+      namespace,
+      fieldSelector: `involvedObject.kind=Job,involvedObject.name=${jobName},reason=FailedCreate`,
+    });
+    return list.items;
   }
 
   async createJob(job: k8s.V1Job): Promise<'created' | 'exists'> {
@@ -72,6 +98,15 @@ export class ImageCacheApi {
       return 'created';
     } catch (err) {
       if (isConflict(err)) return 'exists';
+      throw err;
+    }
+  }
+
+  async getJob(namespace: string, name: string): Promise<k8s.V1Job | undefined> {
+    try {
+      return await this.batch.readNamespacedJob({ namespace, name });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }

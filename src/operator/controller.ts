@@ -92,7 +92,11 @@ export class Controller {
         maxImagesPerJob: config.maxImagesPerJob,
         jobRetentionPolicy: config.jobRetentionPolicy,
         jobsMaxSurge: config.jobsMaxSurge,
+        podStartDeadlineMs: config.podStartDeadlineMs,
+        deleteJobNamespace: config.namespace,
+        failureLimits: { maxNodesPerImage: config.statusMaxFailedNodesPerImage, maxMessageLength: 256 },
       },
+      remember: (cache) => this.index.setIfNewer(cache),
       listNodes: () => this.nodes.list(),
       listJobs: () => this.jobs.list(),
       listPods: () => this.pods.list(),
@@ -107,14 +111,20 @@ export class Controller {
         },
       },
     });
-    const reconciler = new ImageCacheReconciler(this.api, runner, this.triggers, log, config.jobRetentionPolicy === 'retain');
+    const reconciler = new ImageCacheReconciler(this.api, runner, this.triggers, log, config.jobRetentionPolicy === 'retain', {
+      read: (key) => this.index.get(key),
+      remember: (cache) => this.index.setIfNewer(cache),
+    });
 
     this.workers = runWorkers(this.queue, config.workers, async (key) => {
-      const end = this.metrics?.reconcileDuration.startTimer();
+      const started = process.hrtime.bigint();
+      let operation = 'none';
       try {
-        return await reconciler.reconcile(key);
+        const res = await reconciler.reconcile(key);
+        operation = res.operation ?? 'none';
+        return res;
       } finally {
-        end?.();
+        this.metrics?.reconcileDuration.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
         this.metrics?.operationsInProgress.set(this.index.all().filter(([, c]) => c.status?.status === 'Processing').length);
       }
     }, log);
@@ -124,7 +134,7 @@ export class Controller {
     this.operator = new ImageCacheOperator(this.index, (key) => this.queue.add(key), log);
     await this.operator.start();
     // The SDK's watch gives no "synced" signal: list once so no cache waits for an event.
-    for (const cache of await this.api.listAll()) this.queue.add(this.index.set(cache));
+    for (const cache of await this.api.listAll()) this.queue.add(this.index.setIfNewer(cache));
 
     if (config.imageCacheRefreshFrequencyMs > 0) {
       this.refreshTimer = setInterval(() => void this.refreshAll(), config.imageCacheRefreshFrequencyMs);
@@ -137,7 +147,7 @@ export class Controller {
   private async refreshAll(): Promise<void> {
     try {
       for (const cache of await this.api.listAll()) {
-        const key = this.index.set(cache);
+        const key = this.index.setIfNewer(cache);
         this.triggers.markRefreshDue(key);
         this.queue.add(key);
       }
@@ -146,27 +156,54 @@ export class Controller {
     }
   }
 
-  private readonly readyNodes = new Set<string>();
+  /** Nodes by name: when each last became NotReady (to tell a flap from a join), and the labels last seen. */
+  private readonly nodeState = new Map<string, { ready: boolean; everReady: boolean; notReadySince?: number; labels: Record<string, string> }>();
 
-  /** A node that joins (or becomes Ready) after start-up gets the images of every cache that selects it. */
+  /**
+   * The node watch: a node that joins (or becomes Ready for the first time, or is labelled into a cache's
+   * selector) gets every image of every cache that selects it; a node back from a short NotReady
+   * (--node-flap-window) gets only what its status says is missing. Node-triggered work is batched and
+   * rate-limited per cache (PendingTriggers), so a flapping pool cannot start a storm of Jobs.
+   */
   private onNode(verb: 'add' | 'update' | 'delete', node: k8s.V1Node): void {
     const name = node.metadata?.name ?? '';
     if (verb === 'delete') {
-      this.readyNodes.delete(name);
+      this.nodeState.delete(name);
+      this.triggers.removeNode(name);
       return;
     }
+    const now = Date.now();
     const ready = nodeIsReady(node);
-    const wasReady = this.readyNodes.has(name);
-    if (ready) this.readyNodes.add(name);
-    else this.readyNodes.delete(name);
-    if (!this.config.nodeWatch || !this.started || !ready || wasReady) return;
+    const labels = node.metadata?.labels ?? {};
+    const before = this.nodeState.get(name);
+    this.nodeState.set(name, {
+      ready,
+      everReady: ready || (before?.everReady ?? false),
+      labels,
+      ...(ready ? {} : { notReadySince: before && !before.ready ? before.notReadySince : now }),
+    });
+    if (!this.config.nodeWatch || !this.started || !ready) return;
+
+    const flapWindow = this.config.nodeFlapWindowMs;
+    const returned = before !== undefined && !before.ready; // Ready again, or Ready for the first time
+    const flapped = returned && before.everReady;
+    const shortAbsence = flapped && before.notReadySince !== undefined && now - before.notReadySince <= flapWindow;
+    let count = 0;
     for (const [key, cache] of this.index.all()) {
-      if ((cache.spec?.cacheSpec ?? []).some((e) => nodeMatchesSelector(node, e.nodeSelector))) {
-        this.triggers.addJoinedNode(key, name);
-        this.queue.add(key);
+      for (const e of cache.spec?.cacheSpec ?? []) {
+        if (!nodeMatchesSelector(node, e.nodeSelector)) continue;
+        const matchedBefore = before !== undefined && nodeMatchesSelector({ metadata: { labels: before.labels } }, e.nodeSelector);
+        if (before === undefined || returned || !matchedBefore) {
+          this.triggers.addJoinedNode(key, name, { onlyMissing: shortAbsence && matchedBefore });
+          this.queue.add(key);
+          count += 1;
+        }
+        break;
       }
     }
-    this.log.info(`node ${name} is ready: caching images onto it`, { node: name });
+    if (count === 0) return;
+    if (shortAbsence) this.log.info(`node ${name} is ready again: caching only what it is missing`, { node: name, caches: count });
+    else this.log.info(`node ${name} is ready: caching images onto it`, { node: name, caches: count });
   }
 
   private enqueueOwner(obj: k8s.V1Job | k8s.V1Pod): void {

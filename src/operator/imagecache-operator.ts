@@ -26,12 +26,31 @@ export class ImageCacheIndex {
     if (cache.metadata.uid) this.keyByUid.delete(cache.metadata.uid);
     return key;
   }
+  get(key: string): ImageCache | undefined {
+    return this.byKey.get(key);
+  }
+  /**
+   * Records a cache unless the index already holds a newer copy of the same object (a write's answer
+   * can arrive before the watch delivers older events). resourceVersions are compared as numbers when
+   * both are numeric (etcd revisions); otherwise the newer arrival wins (writes are conditional anyway).
+   */
+  setIfNewer(cache: ImageCache): string {
+    const key = `${cache.metadata.namespace}/${cache.metadata.name}`;
+    const held = this.byKey.get(key);
+    if (held && held.metadata.uid === cache.metadata.uid && olderThan(cache.metadata.resourceVersion, held.metadata.resourceVersion)) return key;
+    return this.set(cache);
+  }
   keyOfUid(uid: string | undefined): string | undefined {
     return uid ? this.keyByUid.get(uid) : undefined;
   }
   all(): [string, ImageCache][] {
     return [...this.byKey.entries()];
   }
+}
+
+function olderThan(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) < BigInt(b);
 }
 
 export class ImageCacheOperator extends Operator {
@@ -56,7 +75,7 @@ export class ImageCacheOperator extends Operator {
   onEvent(e: ResourceEvent): void {
     try {
       const cache = e.object as unknown as ImageCache;
-      const key = e.type === 'DELETED' ? this.index.delete(cache) : this.index.set(cache);
+      const key = e.type === 'DELETED' ? this.index.delete(cache) : this.index.setIfNewer(cache);
       this.enqueue(key);
     } catch {
       /* malformed event: the next relist brings the object again */

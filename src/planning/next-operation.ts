@@ -8,13 +8,21 @@ export interface NextOperationInput {
   /** The periodic refresh is due for this cache. */
   refreshDue: boolean;
   /** Nodes that joined (or became Ready) and match the cache, not yet covered. */
-  joinedNodes: readonly string[];
+  joined: JoinedNodes;
+}
+
+/** Nodes to cache onto: every image (new to the cache), or only what their status says is missing (back from a short NotReady). */
+export interface JoinedNodes {
+  full: readonly string[];
+  onlyMissing: readonly string[];
 }
 
 export interface NextOperation {
   type: OperationType;
   /** Only these nodes, when set. */
   nodes?: string[];
+  /** Pull only what the nodes' status says is missing. */
+  onlyMissing?: boolean;
   /** Why: for the log. */
   cause: string;
 }
@@ -46,8 +54,12 @@ export function nextOperation(input: NextOperationInput): NextOperation | undefi
   if (specChanged(cache)) return { type: 'update', cause: `spec changed (generation ${cache.metadata.generation})` };
   if (Annotation.Refresh in annotations) return { type: 'refresh', cause: `annotation ${Annotation.Refresh}` };
   if (input.refreshDue && refreshAllowed(cache)) return { type: 'refresh', cause: 'periodic refresh' };
-  if (input.joinedNodes.length > 0 && refreshAllowed(cache)) {
-    return { type: 'refresh', nodes: [...input.joinedNodes].sort(), cause: `node(s) joined: ${input.joinedNodes.join(', ')}` };
+  if (refreshAllowed(cache)) {
+    const { full, onlyMissing } = input.joined;
+    if (full.length > 0) return { type: 'refresh', nodes: [...full].sort(), cause: `node(s) joined: ${full.join(', ')}` };
+    if (onlyMissing.length > 0) {
+      return { type: 'refresh', nodes: [...onlyMissing].sort(), onlyMissing: true, cause: `node(s) back from NotReady: ${onlyMissing.join(', ')}` };
+    }
   }
   return undefined;
 }

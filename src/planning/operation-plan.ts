@@ -52,6 +52,8 @@ export interface PlanInput {
   pullPolicy: PullPolicy;
   /** Only these nodes (by name), when set. */
   nodeFilter?: readonly string[];
+  /** Pull only images the node's status does not list, whatever their tag or the pull policy. */
+  onlyMissing?: boolean;
 }
 
 /** Key that identifies an image whatever its spelling (nginx == docker.io/library/nginx:latest). */
@@ -114,7 +116,7 @@ export function planOperation(input: PlanInput): OperationPlan {
         work.invalid.push({ work: w, message: parsed.error });
       } else if (action === 'delete') {
         work.deletes.push(w);
-      } else if (mustPull(w.image, input.pullPolicy, onNode)) {
+      } else if (input.onlyMissing ? !imageMatchesNodeImage(w.image, onNode) : mustPull(w.image, input.pullPolicy, onNode)) {
         work.pulls.push(w);
       } else {
         work.alreadyPresent.push(w);

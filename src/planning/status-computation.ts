@@ -5,6 +5,8 @@ import type { Action } from './operation-plan.js';
 
 /** The outcome of one (image, node) pair of an operation. */
 export interface PairResult {
+  /** The node's name. */
+  node?: string;
   /** kubernetes.io/hostname of the node. */
   hostname: string;
   action: Action;
@@ -95,5 +97,126 @@ export function finalStatusFields(type: OperationType, results: readonly PairRes
     message: onlyDeletes ? Message.ImagesDeletedSuccessfully : Message.ImagesPulledSuccessfully,
     failures: {},
     counts,
+  };
+}
+
+/** What the whole cache covers now, beyond the pairs an operation evaluated (a diff, or nodes that joined). */
+export interface CacheScope {
+  /** Distinct (node, image) pairs the spec covers on the nodes it selects now. */
+  desired: number;
+  /** Whether the image, as the spec writes it, is still wanted on the node with this hostname. */
+  wants(image: string, hostname: string): boolean;
+}
+
+/** Bounds of status.failures, so a cache failing on every node stays far below the API's object limit. */
+export interface FailureLimits {
+  /** Nodes listed per image; the rest are counted in failuresOmitted. */
+  maxNodesPerImage: number;
+  /** Characters kept of each message. */
+  maxMessageLength: number;
+}
+
+export const DEFAULT_FAILURE_LIMITS: FailureLimits = { maxNodesPerImage: 10, maxMessageLength: 256 };
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}
+
+/** Keeps at most maxNodesPerImage nodes per image (sorted by node), messages cut to maxMessageLength. */
+export function boundFailures(
+  failures: Record<string, NodeReasonMessage[]>,
+  limits: FailureLimits = DEFAULT_FAILURE_LIMITS,
+): { failures: Record<string, NodeReasonMessage[]>; omitted: Record<string, number> } {
+  const out: Record<string, NodeReasonMessage[]> = {};
+  const omitted: Record<string, number> = {};
+  for (const [image, list] of Object.entries(failures)) {
+    const sorted = [...list].sort((a, b) => a.node.localeCompare(b.node));
+    out[image] = sorted.slice(0, limits.maxNodesPerImage).map((f) => ({
+      node: f.node, reason: truncate(f.reason, 128), message: truncate(f.message, limits.maxMessageLength),
+    }));
+    if (sorted.length > limits.maxNodesPerImage) omitted[image] = sorted.length - limits.maxNodesPerImage;
+  }
+  return { failures: out, omitted };
+}
+
+/**
+ * Failures of the previous status that this operation did not evaluate again and that still hold: the
+ * image is still wanted on that node. An update (only the diff) or a refresh of nodes that joined keeps
+ * them, so the status goes on describing the whole cache.
+ */
+export function carriedFailures(
+  previous: Record<string, NodeReasonMessage[]> | undefined,
+  results: readonly PairResult[],
+  scope: CacheScope,
+): Record<string, NodeReasonMessage[]> {
+  const evaluated = new Set<string>();
+  for (const r of results) if (r.action === 'pull') for (const img of r.specImages) evaluated.add(`${r.hostname}\n${img}`);
+  const carried: Record<string, NodeReasonMessage[]> = {};
+  for (const [image, list] of Object.entries(previous ?? {})) {
+    for (const f of list) {
+      if (evaluated.has(`${f.node}\n${image}`) || !scope.wants(image, f.node)) continue;
+      (carried[image] ??= []).push(f);
+    }
+  }
+  return carried;
+}
+
+function mergeFailures(a: Record<string, NodeReasonMessage[]>, b: Record<string, NodeReasonMessage[]>): Record<string, NodeReasonMessage[]> {
+  const out: Record<string, NodeReasonMessage[]> = {};
+  for (const [image, list] of [...Object.entries(a), ...Object.entries(b)]) (out[image] ??= []).push(...list);
+  for (const list of Object.values(out)) list.sort((x, y) => x.node.localeCompare(y.node));
+  return out;
+}
+
+/** Counts of the whole cache: its pairs (plus the deletions of this operation), failed, pending, the rest succeeded. */
+export function cacheCounts(results: readonly PairResult[], scope: CacheScope, carried: Record<string, NodeReasonMessage[]>): ImageCacheCounts {
+  const op = countResults(results);
+  const deletes = results.filter((r) => r.action === 'delete').length;
+  const desired = Math.max(scope.desired + deletes, op.desired);
+  const failed = op.failed + Object.values(carried).reduce((n, l) => n + l.length, 0);
+  const pending = op.pending;
+  return { desired, succeeded: Math.max(0, desired - failed - pending), failed, pending };
+}
+
+/**
+ * The final status of an operation, describing the whole cache (spec §2.8 strings):
+ *  - purge: its own results (deleted wording; Failed when a deletion failed);
+ *  - otherwise: NoImagesPulledOrDeleted only when the spec selects no node and nothing was done; Failed
+ *    when a pair of this operation failed or an earlier failure still holds; else Succeeded with the pulled
+ *    wording (the deleted wording only when the cache has nothing left to cache).
+ * failures are bounded (boundFailures); the count left out is in failuresOmitted.
+ */
+export function cacheStatusFields(
+  type: OperationType,
+  results: readonly PairResult[],
+  scope: CacheScope | undefined,
+  previousFailures: Record<string, NodeReasonMessage[]> | undefined,
+  limits: FailureLimits = DEFAULT_FAILURE_LIMITS,
+): Pick<ImageCacheStatus, 'status' | 'reason' | 'message' | 'failures' | 'counts' | 'failuresOmitted'> {
+  const bounded = (f: Pick<ImageCacheStatus, 'status' | 'reason' | 'message' | 'failures' | 'counts'>) => {
+    const b = boundFailures(f.failures ?? {}, limits);
+    return { ...f, failures: b.failures, ...(Object.keys(b.omitted).length ? { failuresOmitted: b.omitted } : {}) };
+  };
+  if (type === 'purge' || !scope) return bounded(finalStatusFields(type, results));
+  const reason = REASON_BY_OPERATION[type];
+  const carried = carriedFailures(previousFailures, results, scope);
+  const counts = cacheCounts(results, scope, carried);
+  if (scope.desired === 0 && results.length === 0) {
+    return { status: Status.NoImagesPulledOrDeleted, reason, message: Message.NoImagesPulledOrDeleted, failures: {}, counts };
+  }
+  const failures = mergeFailures(failuresOf(results), carried);
+  if (Object.keys(failures).length > 0) {
+    const pullFailed = Object.keys(carried).length > 0 || results.some((r) => r.state === 'failed' && r.action === 'pull');
+    return bounded({
+      status: Status.Failed, reason,
+      message: pullFailed ? Message.ImagePullFailedForSomeImages : Message.ImageDeleteFailedForSomeImages,
+      failures, counts,
+    });
+  }
+  const deletedOnly = scope.desired === 0 && results.length > 0 && results.every((r) => r.action === 'delete');
+  return {
+    status: Status.Succeeded, reason,
+    message: deletedOnly ? Message.ImagesDeletedSuccessfully : Message.ImagesPulledSuccessfully,
+    failures: {}, counts,
   };
 }

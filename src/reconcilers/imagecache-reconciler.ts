@@ -1,17 +1,25 @@
 // reconcile(namespace/name): read the current ImageCache and move it one step towards its desired state.
 // Level-based: the same state gives the same answer whatever event woke it (controller-runtime style).
-import type { OperationType } from '../api/imagecache.js';
+//   Processing  -> the operation in the record takes its next step (create/update/refresh/purge reconciler)
+//   otherwise   -> leftover Jobs are deleted, then the next operation, if any trigger asks for one, starts
+// Reads come from the watch-fed cache (no GET per reconcile); every write is conditional on the
+// resourceVersion it was decided from, so a stale read costs one 409 and a fresh look, never a wrong write.
+import type { ImageCache, OperationType } from '../api/imagecache.js';
 import { Status } from '../api/constants.js';
 import { nextOperation } from '../planning/next-operation.js';
 import { operationFromReason } from '../planning/status-computation.js';
 import type { ImageCacheApi } from '../kube/imagecache-api.js';
 import type { Logger } from '../operator/logger.js';
+import { StatusConflict } from '../status/status-writer.js';
 import { OperationRunner, type StepResult } from './operation-runner.js';
 import type { OperationReconciler } from './operation-reconciler.js';
 import { createReconciler } from './create-reconciler.js';
 import { updateReconciler } from './update-reconciler.js';
 import { refreshReconciler } from './refresh-reconciler.js';
 import { purgeReconciler } from './purge-reconciler.js';
+import type { PendingTriggers } from './pending-triggers.js';
+
+export { PendingTriggers } from './pending-triggers.js';
 
 export const RECONCILERS: Record<OperationType, OperationReconciler> = {
   create: createReconciler,
@@ -20,33 +28,14 @@ export const RECONCILERS: Record<OperationType, OperationReconciler> = {
   purge: purgeReconciler,
 };
 
-/** Triggers that live in memory only: they are re-derived after a restart (timer, node watch). */
-export class PendingTriggers {
-  private readonly refreshDue = new Set<string>();
-  private readonly joined = new Map<string, Set<string>>();
+export type ReconcileResult = { requeueAfterMs?: number; operation?: OperationType };
 
-  markRefreshDue(key: string): void { this.refreshDue.add(key); }
-  isRefreshDue(key: string): boolean { return this.refreshDue.has(key); }
-  addJoinedNode(key: string, node: string): void {
-    let s = this.joined.get(key);
-    if (!s) this.joined.set(key, (s = new Set()));
-    s.add(node);
-  }
-  joinedNodes(key: string): string[] { return [...(this.joined.get(key) ?? [])]; }
-  /** An operation that covers the whole cache (or these nodes) consumes the matching triggers. */
-  consume(key: string, type: OperationType, nodes?: readonly string[]): void {
-    if (type === 'refresh' && nodes) {
-      const s = this.joined.get(key);
-      for (const n of nodes) s?.delete(n);
-      return;
-    }
-    if (type !== 'purge') this.joined.delete(key);
-    if (type !== 'purge') this.refreshDue.delete(key);
-  }
-  forget(key: string): void { this.refreshDue.delete(key); this.joined.delete(key); }
+export interface CacheReader {
+  /** The cache as the watch last delivered it (or as the controller last wrote it), if known. */
+  read(key: string): ImageCache | undefined;
+  /** Records an object fresher than what the watch delivered (a write's answer, a GET). */
+  remember(cache: ImageCache): void;
 }
-
-export type ReconcileResult = { requeueAfterMs?: number };
 
 export class ImageCacheReconciler {
   constructor(
@@ -55,28 +44,43 @@ export class ImageCacheReconciler {
     private readonly triggers: PendingTriggers,
     private readonly log: Logger,
     private readonly retainJobs: boolean,
+    private readonly caches?: CacheReader,
   ) {}
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = key.split('/');
     if (!namespace || !name) throw new Error(`unexpected key format: "${key}"`);
-    const cache = await this.api.get(namespace, name);
+    const cache = this.caches?.read(key) ?? (await this.fetch(namespace, name));
     if (!cache) {
-      this.triggers.forget(key); // deleted: its Jobs are garbage-collected through their owner reference
+      // deleted: its Jobs in its namespace go with it (owner reference); the others are deleted here
+      this.triggers.forget(key);
+      await this.runner.deleteOrphanedJobs(namespace, name);
       return {};
     }
     if (cache.metadata.deletionTimestamp) return {};
+    try {
+      return await this.reconcileCache(key, cache);
+    } catch (err) {
+      if (!(err instanceof StatusConflict)) throw err;
+      // someone changed the object since it was read: decide again from the current one, at once
+      this.log.debug('image cache changed while being reconciled; looking again', { cache: key });
+      await this.fetch(namespace, name);
+      return { requeueAfterMs: 0 };
+    }
+  }
 
+  private async reconcileCache(key: string, cache: ImageCache): Promise<ReconcileResult> {
+    const name = cache.metadata.name ?? '';
     if (cache.status?.status === Status.Processing) {
       const op = cache.status.operation;
-      if (op?.id && op.type in RECONCILERS) {
-        return this.result(await this.runner.step(cache, op, RECONCILERS[op.type]));
+      if (op?.id && op.type in RECONCILERS && op.cacheSpec) {
+        return this.result(op.type, await this.runner.step(cache, op, RECONCILERS[op.type]));
       }
       // Processing written by another controller version (no operation record): run that operation anew
       // rather than leaving the cache Aborted.
       const type = operationFromReason(cache.status.reason) ?? 'create';
       this.log.info(`Adopting image cache ${name} left Processing without an operation record`, { cache: key, type });
-      return this.result(await this.runner.start(cache, { type, cause: 'resumed after restart' }, RECONCILERS[type]));
+      return this.result(type, await this.runner.start(cache, { type, cause: 'resumed after restart' }, RECONCILERS[type]));
     }
 
     if (!this.retainJobs) {
@@ -86,20 +90,29 @@ export class ImageCacheReconciler {
     const next = nextOperation({
       cache,
       refreshDue: this.triggers.isRefreshDue(key),
-      joinedNodes: this.triggers.joinedNodes(key),
+      joined: this.triggers.joined(key),
     });
     if (!next) {
-      this.triggers.consume(key, 'refresh'); // a due refresh that is not allowed (purged cache) is dropped
+      this.triggers.dropDisallowed(key, cache);
       return {};
     }
+    const wait = next.nodes ? this.triggers.nodeWorkDelay(key) : 0;
+    if (wait > 0) return { requeueAfterMs: wait }; // node-triggered work is rate-limited per cache
     const res = await this.runner.start(cache, next, RECONCILERS[next.type]);
-    this.triggers.consume(key, next.type, next.nodes);
-    return this.result(res);
+    // only the operation that does the work consumes its trigger
+    this.triggers.consume(key, next);
+    return this.result(next.type, res);
   }
 
-  private result(r: StepResult): ReconcileResult {
+  /** GETs the cache and records it as the freshest known copy. */
+  private async fetch(namespace: string, name: string): Promise<ImageCache | undefined> {
+    const cache = await this.api.get(namespace, name);
+    if (cache) this.caches?.remember(cache);
+    return cache;
+  }
+
+  private result(operation: OperationType, r: StepResult): ReconcileResult {
     // When an operation ends, look again at once: a trigger that arrived meanwhile starts the next one.
-    return r.done ? { requeueAfterMs: 0 } : { requeueAfterMs: r.requeueAfterMs };
+    return r.done ? { requeueAfterMs: 0, operation } : { requeueAfterMs: r.requeueAfterMs, operation };
   }
 }
-

@@ -10,6 +10,11 @@ export interface OperationReconciler {
   planInput(cache: ImageCache, op: OperationRecord, nodes: readonly V1Node[], pullPolicy: PullPolicy): PlanInput;
   /** What the cache has on the nodes once the operation is done (the next update diffs against it). */
   appliedSpecAfter(op: OperationRecord): CacheSpecEntry[];
-  /** The trigger annotation the operation removes when it ends. */
-  readonly annotationToRemove?: string;
+  /** The trigger annotations the operation consumes: removed when it ends. */
+  readonly annotationsToRemove: readonly string[];
+}
+
+/** The cacheSpec an operation applies: the one recorded when it started (the object's as a fallback). */
+export function specOf(cache: ImageCache, op: OperationRecord): CacheSpecEntry[] {
+  return op.cacheSpec ?? cache.spec.cacheSpec ?? [];
 }

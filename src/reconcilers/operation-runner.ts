@@ -1,29 +1,42 @@
-// The shared engine of every operation: start (write Processing with the operation record), step
-// (plan, create the missing Jobs, read results from pods, report progress) and finish (final status,
-// annotation, Event, Job clean-up). Everything it needs to resume lives in the API (status.operation
-// and the labelled Jobs), so a restarted controller continues where the last one stopped.
+// The steps every operation shares, as small named functions the reconcilers' story is told with:
+//   start   write Processing with the operation record (before any Job exists)
+//   step    plan, compare the plan with the Jobs (planning/operation-progress.ts), create what is missing,
+//           look up why pods could not be created, report progress
+//   finish  remove the trigger annotations, write the final status (the whole cache), record the Event,
+//           delete the Jobs
+// Everything needed to resume lives in the API (status.operation and the labelled Jobs), so a restarted
+// controller continues where the last one stopped; what only this process knows (Jobs just created or
+// deleted, FailedCreate reasons) is in the JobTracker and only saves requests.
 import { randomBytes } from 'node:crypto';
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ImageCache, ImageCacheStatus, OperationRecord } from '../api/imagecache.js';
 import { Status } from '../api/constants.js';
-import { chunk, imageKey, planOperation, type Action, type ImageWork, type PullPolicy } from '../planning/operation-plan.js';
-import { finalStatusFields, countResults, processingStatus, type PairResult } from '../planning/status-computation.js';
+import { planOperation, type Action, type NodeWork, type OperationPlan, type PullPolicy } from '../planning/operation-plan.js';
+import { operationProgress, pairKey, type CreateFailure, type JobRequest } from '../planning/operation-progress.js';
+import {
+  cacheCounts, cacheStatusFields, carriedFailures, processingStatus,
+  type CacheScope, type FailureLimits, type PairResult,
+} from '../planning/status-computation.js';
 import type { NextOperation } from '../planning/next-operation.js';
 import { buildDeleteJob, buildPullJob, type JobSettings } from '../jobs/job-factory.js';
-import { expire, jobOutcomes, type ImageOutcome } from '../jobs/job-results.js';
-import { LABEL_CACHE_UID, LABEL_OPERATION, readJobWork } from '../jobs/job-labels.js';
-import type { ImageCacheApi } from '../kube/imagecache-api.js';
+import { LABEL_CACHE_NAMESPACE, LABEL_CACHE_UID, LABEL_OPERATION, labelValue } from '../jobs/job-labels.js';
+import { selectCriSocket } from '../cri/runtime-socket.js';
+import { isUnsatisfiable, type ImageCacheApi } from '../kube/imagecache-api.js';
 import type { StatusWriter } from '../status/status-writer.js';
 import type { EventRecorder } from '../status/event-recorder.js';
 import type { Logger } from '../operator/logger.js';
-import type { OperationReconciler } from './operation-reconciler.js';
+import { specOf, type OperationReconciler } from './operation-reconciler.js';
+import { JobTracker } from './job-tracker.js';
 
 export interface RunnerSettings extends JobSettings {
   pullPolicy: PullPolicy;
   maxImagesPerJob: number;
   jobRetentionPolicy: 'delete' | 'retain';
-  /** Max concurrently active Jobs (all caches); 0 = unlimited. */
+  /** Max concurrently running Jobs (all caches); 0 = unlimited. */
   jobsMaxSurge: number;
+  /** A Job whose pod has not started this long after its creation fails for its node (at most the pull deadline). */
+  podStartDeadlineMs: number;
+  failureLimits?: FailureLimits;
 }
 
 export interface RunnerHooks {
@@ -41,13 +54,15 @@ export interface RunnerDeps {
   listJobs(): readonly V1Job[];
   listPods(): readonly V1Pod[];
   now(): Date;
+  /** Called with every object a write returns, so the next read is not older than what was written. */
+  remember?(cache: ImageCache): void;
   hooks?: RunnerHooks;
 }
 
 export type StepResult = { done: true; status: ImageCacheStatus } | { done: false; requeueAfterMs: number };
 
 const MAX_REQUEUE_MS = 30_000;
-const CREATE_PARALLELISM = 8;
+const API_PARALLELISM = 8;
 
 export function newOperationId(): string {
   // 6 characters of [a-z0-9]: part of Job names and of a label value
@@ -59,17 +74,44 @@ export function cacheKey(cache: ImageCache): string {
   return `${cache.metadata.namespace}/${cache.metadata.name}`;
 }
 
-function jobIsActive(job: V1Job): boolean {
-  return !(job.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+/** Runs fn over items, at most `limit` at a time (bulk creates and deletes never flood the API server). */
+export async function inBatches<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** An operation that covers only part of the cache (a diff, or some nodes): its status must carry the rest. */
+function partial(op: OperationRecord): boolean {
+  return op.type === 'update' || (op.nodes !== undefined && op.nodes.length > 0);
+}
+
+/** The whole cache as it stands: every (node, image) pair its spec selects now. */
+export function wholeCacheScope(op: OperationRecord, cache: ImageCache, nodes: readonly V1Node[], plan: OperationPlan, pullPolicy: PullPolicy): CacheScope {
+  if (!partial(op)) return { desired: plan.desired, wants: () => false };
+  const whole = planOperation({ type: 'create', cacheSpec: specOf(cache, op), nodes, pullPolicy });
+  const wanted = new Set<string>();
+  for (const n of whole.nodes) {
+    for (const w of [...n.pulls, ...n.alreadyPresent, ...n.invalid.map((i) => i.work)]) {
+      for (const img of w.specImages) wanted.add(`${n.hostname}\n${img}`);
+    }
+  }
+  return { desired: whole.desired, wants: (image, hostname) => wanted.has(`${hostname}\n${image}`) };
 }
 
 export class OperationRunner {
-  constructor(private readonly deps: RunnerDeps) {}
+  readonly tracker: JobTracker;
 
-  /** Jobs of one cache (by uid: two caches with one name in two namespaces never mix). */
+  constructor(private readonly deps: RunnerDeps) {
+    this.tracker = new JobTracker(() => deps.now().getTime());
+  }
+
+  /** Jobs of one cache (by uid: two caches with one name in two namespaces never mix), in every namespace. */
   jobsOf(cache: ImageCache, operationId?: string): V1Job[] {
     const uid = cache.metadata.uid;
-    return this.deps.listJobs().filter((j) => {
+    return this.tracker.view(this.deps.listJobs()).filter((j) => {
       const l = j.metadata?.labels ?? {};
       return l[LABEL_CACHE_UID] === uid && (operationId === undefined || l[LABEL_OPERATION] === operationId);
     });
@@ -83,8 +125,12 @@ export class OperationRunner {
       generation: cache.metadata.generation ?? 0,
       cacheSpec: cache.spec.cacheSpec ?? [],
       ...(next.nodes ? { nodes: next.nodes } : {}),
+      ...(next.onlyMissing ? { onlyMissing: true } : {}),
     };
+    // an operation that covers part of the cache keeps the earlier failures it does not evaluate again
+    if (partial(op) && Object.keys(cache.status?.failures ?? {}).length > 0) op.previousFailures = cache.status?.failures;
     const updated = await this.deps.status.write(cache, processingStatus(op, this.deps.now(), cache.status));
+    this.deps.remember?.(updated);
     this.deps.log.info(`Starting to sync image cache ${cache.metadata.name}(${op.type})`, {
       cache: cacheKey(cache), operation: op.id, cause: next.cause, nodes: op.nodes,
     });
@@ -93,123 +139,166 @@ export class OperationRunner {
 
   /** One level-based pass over a Processing cache. Idempotent: the same state gives the same actions. */
   async step(cache: ImageCache, op: OperationRecord, reconciler: OperationReconciler): Promise<StepResult> {
-    const { settings, log } = this.deps;
+    const { settings } = this.deps;
     const now = this.deps.now().getTime();
-    const plan = planOperation(reconciler.planInput(cache, op, this.deps.listNodes(), settings.pullPolicy));
-    const opJobs = this.jobsOf(cache, op.id);
-    const pods = this.deps.listPods();
+    const nodes = this.deps.listNodes();
+    const plan = planOperation(reconciler.planInput(cache, op, nodes, settings.pullPolicy));
+    const jobs = this.jobsOf(cache, op.id);
 
-    // Outcomes of the Jobs the operation already has, keyed by node|action|image.
-    const covered = new Map<string, ImageOutcome>();
-    let nextDeadline = Infinity;
-    for (const job of opJobs) {
-      const work = readJobWork(job.metadata?.annotations);
-      if (!work) continue;
-      const deadline = new Date(job.metadata?.creationTimestamp ?? now).getTime() + settings.imagePullDeadlineMs;
-      for (let o of jobOutcomes(job, work, pods)) {
-        if (o.state === 'pending') {
-          if (now >= deadline) o = expire(o);
-          else nextDeadline = Math.min(nextDeadline, deadline);
-        }
-        for (const img of o.specImages) covered.set(`${work.node}|${work.action}|${imageKey(img)}`, o);
-      }
-    }
+    // 1. what the Jobs say, and what is missing (pure)
+    const budget = this.createBudget();
+    const progress = operationProgress({
+      plan, jobs, pods: this.deps.listPods(), now,
+      pullDeadlineMs: settings.imagePullDeadlineMs,
+      startDeadlineMs: settings.podStartDeadlineMs,
+      maxImagesPerJob: settings.maxImagesPerJob,
+      createBudget: budget,
+      createFailures: this.tracker.createFailures,
+      buildable: (node, action) => (action === 'delete' ? this.deleteJobUnbuildable(node) : undefined),
+    });
+    this.tracker.settle(progress.settledJobs);
 
-    const results: PairResult[] = [];
-    const toCreate: { job: V1Job; action: Action }[] = [];
-    for (const node of plan.nodes) {
-      const pair = (w: ImageWork, action: Action, state: PairResult['state'], reason = '', message = ''): PairResult => ({
-        hostname: node.hostname, action, specImages: w.specImages, state, reason, message,
-      });
-      for (const { work, message } of node.invalid) results.push(pair(work, 'pull', 'failed', 'InvalidImageName', message));
-      for (const w of node.alreadyPresent) {
-        const o = covered.get(`${node.node}|pull|${imageKey(w.image)}`);
-        results.push(o && o.state !== 'pending' ? pair(w, 'pull', o.state, o.reason, o.message) : pair(w, 'pull', 'succeeded'));
-        if (!o) log.debug(`Job not created (image-already-present:- ${w.image} --> ${node.hostname}, runtime: ${node.runtimeVersion})`);
-      }
-      for (const action of ['pull', 'delete'] as const) {
-        const uncovered: ImageWork[] = [];
-        for (const w of action === 'pull' ? node.pulls : node.deletes) {
-          const o = covered.get(`${node.node}|${action}|${imageKey(w.image)}`);
-          if (o) results.push(pair(w, action, o.state, o.reason, o.message));
-          else uncovered.push(w);
-        }
-        for (const [i, images] of chunk(uncovered, settings.maxImagesPerJob).entries()) {
-          const target = { cache, operationId: op.id, node, chunkIndex: i, images };
-          if (action === 'pull') {
-            toCreate.push({ job: buildPullJob(target, settings), action });
-            for (const w of images) results.push(pair(w, action, 'pending', 'JobPending', 'The Job is being created'));
-          } else {
-            const built = buildDeleteJob(target, settings);
-            if (built.ok) {
-              toCreate.push({ job: built.job, action });
-              for (const w of images) results.push(pair(w, action, 'pending', 'JobPending', 'The Job is being created'));
-            } else {
-              for (const w of images) results.push(pair(w, action, 'failed', built.reason, built.message));
-            }
-          }
-        }
-      }
-    }
+    // 2. why pods could not be created (PSA, quota, ...): seconds after, not at the deadline
+    const foundFailures = await this.lookUpCreateFailures(jobs, progress.podlessJobs);
 
-    const deferred = await this.createJobs(cache, toCreate);
+    // 3. the Jobs that are missing
+    const results = progress.results;
+    const creates = await this.createJobs(cache, op, progress.create, results);
+
     const pending = results.some((r) => r.state === 'pending');
-    if (!pending && deferred === 0) {
-      return { done: true, status: await this.finish(cache, op, reconciler, results) };
+    if (!pending && !foundFailures) {
+      return { done: true, status: await this.finish(cache, op, reconciler, results, nodes, plan) };
     }
-    const counts = countResults(results);
+    // 4. progress counts of the whole cache
+    const scope = wholeCacheScope(op, cache, nodes, plan, settings.pullPolicy);
+    const counts = cacheCounts(results, scope, carriedFailures(op.previousFailures, results, scope));
     const old = cache.status?.counts;
     if (!old || old.desired !== counts.desired || old.succeeded !== counts.succeeded || old.failed !== counts.failed || old.pending !== counts.pending) {
-      await this.deps.status.update(cache, { counts });
+      this.deps.remember?.(await this.deps.status.update(cache, { counts }));
     }
-    const wait = deferred > 0 ? 2_000 : toCreate.length > 0 ? 1_000 : Math.max(500, Math.min(MAX_REQUEUE_MS, nextDeadline - now + 100));
+    const wait = foundFailures ? 0
+      : creates.retry ? 2_000
+        : creates.created > 0 ? 1_000
+          : progress.deferred > 0 || progress.podlessJobs.length > 0 ? 2_000
+            : Math.max(500, Math.min(MAX_REQUEUE_MS, (progress.nextDeadline ?? now + MAX_REQUEUE_MS) - now + 100));
     return { done: false, requeueAfterMs: wait };
   }
 
-  /** Creates Jobs (bounded parallelism, --jobs-max-surge); returns how many were deferred. */
-  private async createJobs(cache: ImageCache, jobs: { job: V1Job; action: Action }[]): Promise<number> {
-    const { settings, log } = this.deps;
-    let allowed = jobs.length;
-    if (settings.jobsMaxSurge > 0) {
-      const active = this.deps.listJobs().filter(jobIsActive).length;
-      allowed = Math.max(0, Math.min(jobs.length, settings.jobsMaxSurge - active));
-    }
-    const batch = jobs.slice(0, allowed);
-    for (let i = 0; i < batch.length; i += CREATE_PARALLELISM) {
-      await Promise.all(batch.slice(i, i + CREATE_PARALLELISM).map(async ({ job, action }) => {
-        const res = await this.deps.api.createJob(job);
-        if (res === 'created') {
-          this.deps.hooks?.onJobCreated?.(action);
-          const work = readJobWork(job.metadata?.annotations);
-          const images = Object.values(work?.containers ?? {}).map((s) => s[0]).join(', ');
-          log.info(`Job ${job.metadata?.name} created (${action}:- ${images} --> ${work?.hostname})`, { cache: cacheKey(cache) });
-        }
-      }));
-    }
-    return jobs.length - batch.length;
+  /** How many Jobs may be created now under --jobs-max-surge (all caches count). */
+  private createBudget(): number {
+    const surge = this.deps.settings.jobsMaxSurge;
+    if (surge <= 0) return Infinity;
+    return Math.max(0, surge - this.tracker.running(this.tracker.view(this.deps.listJobs())));
   }
 
-  /** Final status, annotation removal, Event and Job clean-up. Each step is safe to repeat after a crash. */
-  private async finish(cache: ImageCache, op: OperationRecord, reconciler: OperationReconciler, results: PairResult[]): Promise<ImageCacheStatus> {
+  private deleteJobUnbuildable(node: NodeWork): CreateFailure | undefined {
+    const socket = selectCriSocket(node.runtimeVersion, this.deps.settings.criSocketPath);
+    return socket.ok ? undefined : { reason: socket.reason, message: socket.message };
+  }
+
+  /** Reads the FailedCreate Events of Jobs that have no pods; true when a new reason was found. */
+  private async lookUpCreateFailures(jobs: readonly V1Job[], podless: readonly string[]): Promise<boolean> {
+    const byName = new Map(jobs.map((j) => [j.metadata?.name ?? '', j]));
+    let found = false;
+    await inBatches(podless.filter((n) => this.tracker.shouldLookUp(n)), API_PARALLELISM, async (name) => {
+      const job = byName.get(name);
+      if (!job) return;
+      try {
+        const events = await this.deps.api.jobCreateFailures(job.metadata?.namespace ?? '', name);
+        const last = events.at(-1);
+        if (last) {
+          this.tracker.createFailures.set(name, { reason: 'FailedCreate', message: last.message ?? `the Job controller could not create a pod of Job ${name}` });
+          found = true;
+        }
+      } catch (err) {
+        this.deps.log.debug('could not read the Events of a Job without pods', { job: name, error: String(err) });
+      }
+    });
+    return found;
+  }
+
+  /** Builds and creates the Jobs asked for; a create that can never succeed fails its images at once. */
+  private async createJobs(cache: ImageCache, op: OperationRecord, requests: readonly JobRequest[], results: PairResult[]): Promise<{ created: number; retry: boolean }> {
+    const { settings, log, api } = this.deps;
+    const index = new Map<string, number>();
+    results.forEach((r, i) => { for (const img of r.specImages) index.set(pairKey(r.node ?? '', r.action, img), i); });
+    const fail = (req: JobRequest, f: CreateFailure) => {
+      for (const w of req.images) {
+        const i = index.get(pairKey(req.node.node, req.action, w.image));
+        if (i !== undefined) results[i] = { ...results[i]!, state: 'failed', reason: f.reason, message: f.message };
+      }
+    };
+    const jobs: { req: JobRequest; job: V1Job }[] = [];
+    for (const req of requests) {
+      const target = { cache, operationId: op.id, node: req.node, images: req.images };
+      const built = req.action === 'pull' ? { ok: true as const, job: buildPullJob(target, settings) } : buildDeleteJob(target, settings);
+      if (!built.ok) { fail(req, built); continue; }
+      const known = this.tracker.createFailures.get(built.job.metadata?.name ?? '');
+      if (known) fail(req, known);
+      else jobs.push({ req, job: built.job });
+    }
+    let created = 0;
+    let retry = false;
+    this.tracker.reserve(jobs.length);
+    try {
+      await inBatches(jobs, API_PARALLELISM, async ({ req, job }) => {
+        const name = job.metadata?.name ?? '';
+        try {
+          const res = await api.createJob(job);
+          this.tracker.created(res === 'created' ? job : (await api.getJob(job.metadata?.namespace ?? '', name)) ?? job);
+          if (res === 'created') {
+            created += 1;
+            this.deps.hooks?.onJobCreated?.(req.action);
+            log.info(`Job ${name} created (${req.action}:- ${req.images.map((w) => w.image).join(', ')} --> ${req.node.hostname})`, { cache: cacheKey(cache) });
+          }
+        } catch (err) {
+          const code = (err as { code?: number }).code;
+          if (code === 403 || isUnsatisfiable(err)) {
+            const f = { reason: 'FailedCreate', message: `Job ${name}: ${apiMessage(err)}` };
+            this.tracker.createFailures.set(name, f);
+            fail(req, f);
+            log.warn(`Job ${name} could not be created`, { cache: cacheKey(cache), code, error: f.message });
+          } else {
+            retry = true;
+            log.warn(`Job ${name} could not be created; retrying`, { cache: cacheKey(cache), code, error: apiMessage(err) });
+          }
+        }
+      });
+    } finally {
+      this.tracker.release(jobs.length);
+    }
+    return { created, retry };
+  }
+
+  /** Final status, annotations, Event and Job clean-up. Each step is safe to repeat after a crash. */
+  private async finish(
+    cache: ImageCache, op: OperationRecord, reconciler: OperationReconciler, results: PairResult[],
+    nodes: readonly V1Node[], plan: OperationPlan,
+  ): Promise<ImageCacheStatus> {
     const { api, log, settings } = this.deps;
     const ns = cache.metadata.namespace ?? '';
     const name = cache.metadata.name ?? '';
-    // 1. the trigger annotation first: a crash after it still resumes (the operation record drives it)
-    const key = reconciler.annotationToRemove;
-    if (key && cache.metadata.annotations && key in cache.metadata.annotations) {
-      await api.removeAnnotation(ns, name, key);
-      log.info(`Annotation ${key} removed from imagecache(${name})`, { cache: cacheKey(cache) });
+    // 1. the trigger annotations first: a crash after it still resumes (the operation record drives it).
+    //    Purge wins over refresh: a refresh asked for with (or during) a purge is consumed by it.
+    const keys = reconciler.annotationsToRemove.filter((k) => k in (cache.metadata.annotations ?? {}));
+    let current = cache;
+    if (keys.length > 0) {
+      current = await api.removeAnnotations(ns, name, keys);
+      this.deps.remember?.(current);
+      for (const k of keys) log.info(`Annotation ${k} removed from imagecache(${name})`, { cache: cacheKey(cache) });
     }
-    // 2. the final status
+    // 2. the final status: the whole cache
+    const scope = wholeCacheScope(op, cache, nodes, plan, settings.pullPolicy);
+    const { cacheSpec: _applied, previousFailures: _previous, ...record } = op;
     const status: ImageCacheStatus = {
-      ...finalStatusFields(op.type, results),
+      ...cacheStatusFields(op.type, results, scope, op.previousFailures, settings.failureLimits),
       startTime: cache.status?.startTime ?? this.deps.now().toISOString(),
       completionTime: this.deps.now().toISOString(),
       observedGeneration: Math.max(op.generation, cache.status?.observedGeneration ?? 0),
-      operation: op,
+      operation: record,
       lastAppliedSpec: { cacheSpec: reconciler.appliedSpecAfter(op) },
     };
-    await this.deps.status.write(cache, status);
+    this.deps.remember?.(await this.deps.status.write(current, status));
     log.info(`Completed sync actions for image cache ${name}(${op.type})`, {
       cache: cacheKey(cache), operation: op.id, status: status.status, counts: status.counts,
     });
@@ -221,10 +310,40 @@ export class OperationRunner {
     return status;
   }
 
-  /** Deletes every Job of the cache (retention policy delete, when no operation runs). */
+  /** Deletes every Job of the cache (retention policy delete, when no operation runs), a few at a time. */
   async deleteJobs(cache: ImageCache): Promise<number> {
-    const jobs = this.jobsOf(cache);
-    await Promise.all(jobs.map((j) => this.deps.api.deleteJob(j.metadata?.namespace ?? '', j.metadata?.name ?? '')));
+    return this.deleteAll(this.jobsOf(cache));
+  }
+
+  /**
+   * Jobs of a deleted cache that its owner reference does not reach: the delete Jobs in the controller's
+   * namespace. (Jobs in the cache's namespace are garbage-collected through their owner reference.)
+   */
+  async deleteOrphanedJobs(namespace: string, name: string): Promise<number> {
+    const jobs = this.tracker.view(this.deps.listJobs()).filter((j) => {
+      const l = j.metadata?.labels ?? {};
+      return j.metadata?.namespace !== namespace && l[LABEL_CACHE_NAMESPACE] === labelValue(namespace) && l.imagecache === labelValue(name);
+    });
+    return this.deleteAll(jobs);
+  }
+
+  private async deleteAll(jobs: readonly V1Job[]): Promise<number> {
+    await inBatches(jobs, API_PARALLELISM, async (j) => {
+      await this.deps.api.deleteJob(j.metadata?.namespace ?? '', j.metadata?.name ?? '');
+      this.tracker.deleted(j);
+    });
     return jobs.length;
   }
 }
+
+/** The API's own message of an error (client-node wraps it in a JSON body). */
+export function apiMessage(err: unknown): string {
+  const e = err as { body?: unknown; message?: string };
+  let body = e.body;
+  if (typeof body === 'string') {
+    try { body = JSON.parse(body); } catch { /* plain text */ }
+  }
+  const m = (body as { message?: unknown } | undefined)?.message;
+  return typeof m === 'string' ? m : typeof body === 'string' && body ? body : (e.message ?? String(err));
+}
+

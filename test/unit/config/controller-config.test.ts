@@ -40,6 +40,8 @@ const DEFAULTS: ControllerConfig = {
   logtostderr: false,
   logLevel: 'error',
   maxImagesPerJob: 50,
+  podStartDeadlineMs: 60_000,
+  statusMaxFailedNodesPerImage: 10,
   leaderElect: true,
   leaderElectLeaseDurationMs: 15_000,
   leaderElectRenewDeadlineMs: 10_000,
@@ -48,6 +50,7 @@ const DEFAULTS: ControllerConfig = {
   metricsBindAddress: ':8080',
   workers: 4,
   nodeWatch: true,
+  nodeFlapWindowMs: 600_000,
   namespace: 'kube-fledged',
   criClientImage: 'senthilrch/kubefledged-cri-client:latest',
   busyboxImage: 'senthilrch/busybox:1.35.0',
@@ -84,6 +87,9 @@ describe('config/controller-config', () => {
       ['metrics-bind-address', '127.0.0.1:9090', 'metricsBindAddress', '127.0.0.1:9090'],
       ['workers', '8', 'workers', 8],
       ['node-watch', 'false', 'nodeWatch', false],
+      ['node-flap-window', '30s', 'nodeFlapWindowMs', 30_000],
+      ['pod-start-deadline-duration', '20s', 'podStartDeadlineMs', 20_000],
+      ['status-max-failed-nodes-per-image', '5', 'statusMaxFailedNodesPerImage', 5],
     ];
     for (const [flag, text, field, value] of cases) {
       it(`-${flag}`, () => {

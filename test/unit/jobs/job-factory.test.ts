@@ -10,11 +10,11 @@ const cache: ImageCache = {
 const settings: JobSettings = {
   pullPolicy: 'IfNotPresent', serviceAccountName: '', jobPriorityClassName: '', imageDeleteJobHostNetwork: false,
   criSocketPath: '', criClientImage: 'senthilrch/kubefledged-cri-client:v0.11.0', busyboxImage: 'senthilrch/busybox:1.35.0',
-  imagePullDeadlineMs: 5 * 60_000,
+  imagePullDeadlineMs: 5 * 60_000, deleteJobNamespace: '',
 };
 function target(images: string[], runtime = 'containerd://1.7.24'): JobTarget {
   return {
-    cache, operationId: 'op1234', chunkIndex: 0,
+    cache, operationId: 'op1234',
     node: { node: 'node-a', hostname: 'host-a', runtimeVersion: runtime, pulls: [], deletes: [], alreadyPresent: [], invalid: [] },
     images: images.map((i) => ({ image: i, specImages: [i] })),
   };
@@ -71,13 +71,17 @@ describe('JobFactory: pull Job', () => {
     expect(activeDeadlineSeconds(60_000)).to.equal(3600);
   });
 
-  it('deterministic names of at most 63 characters; distinct per node, action and chunk', () => {
+  it('deterministic names of at most 63 characters; distinct per operation, node, action and images', () => {
     const long = 'x'.repeat(200);
-    const n = jobName(long, 'op1234', 'node-a', 'pull', 0);
+    const n = jobName(long, 'op1234', 'node-a', 'pull', ['a']);
     expect(n.length).to.be.at.most(63);
-    expect(jobName('c', 'op1234', 'node-a', 'pull', 0)).to.equal(jobName('c', 'op1234', 'node-a', 'pull', 0));
-    const names = new Set([jobName('c', 'o', 'a', 'pull', 0), jobName('c', 'o', 'b', 'pull', 0), jobName('c', 'o', 'a', 'delete', 0), jobName('c', 'o', 'a', 'pull', 1)]);
-    expect(names.size).to.equal(4);
+    expect(n).to.match(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    expect(jobName('c', 'op1234', 'node-a', 'pull', ['a', 'b'])).to.equal(jobName('c', 'op1234', 'node-a', 'pull', ['b', 'a']));
+    const names = new Set([
+      jobName('c', 'o', 'a', 'pull', ['x']), jobName('c', 'o', 'b', 'pull', ['x']), jobName('c', 'o', 'a', 'delete', ['x']),
+      jobName('c', 'o', 'a', 'pull', ['x', 'y']), jobName('c', 'o', 'a', 'pull', ['y']), jobName('c', 'o2', 'a', 'pull', ['x']),
+    ]);
+    expect(names.size).to.equal(6);
     expect(labelValue(long).length).to.be.at.most(63);
     expect(labelValue('short')).to.equal('short');
   });
@@ -99,6 +103,18 @@ describe('JobFactory: delete Job', () => {
     expect(JSON.stringify(pod.containers)).not.to.match(/bash|\/bin\/sh/);
     expect(r.job.metadata!.labels!['kubefledged.io/action']).to.equal('delete');
     expect(pod.volumes!.every((v) => v.hostPath?.type !== 'Socket')).to.equal(true);
+  });
+  it('runs in the controller namespace (no owner reference across namespaces) when set; no pull secrets', () => {
+    const r = buildDeleteJob(target(['a.io/x:1']), { ...settings, deleteJobNamespace: 'kf-system' });
+    expect(r.ok).to.equal(true);
+    if (!r.ok) return;
+    expect(r.job.metadata!.namespace).to.equal('kf-system');
+    expect(r.job.spec!.template.metadata!.namespace).to.equal('kf-system');
+    expect(r.job.metadata!.ownerReferences).to.equal(undefined);
+    expect(r.job.metadata!.labels).to.include({ 'kubefledged.io/imagecache-namespace': 'kube-fledged', 'kubefledged.io/imagecache-uid': 'uid-1' });
+    expect(r.job.spec!.template.spec!.imagePullSecrets).to.equal(undefined);
+    const same = buildDeleteJob(target(['a.io/x:1']), settings);
+    expect(same.ok && same.job.metadata!.ownerReferences).to.have.length(1);
   });
   it('--cri-socket-path wins over the runtime default', () => {
     const r = buildDeleteJob(target(['a.io/x:1']), { ...settings, criSocketPath: '/run/k3s/containerd/containerd.sock' });

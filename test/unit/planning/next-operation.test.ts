@@ -9,7 +9,8 @@ function cache(status?: Partial<NonNullable<ImageCache['status']>>, annotations:
     status: status ? { status: '', reason: '', message: '', startTime: '', ...status } : undefined,
   };
 }
-const none = { refreshDue: false, joinedNodes: [] };
+const noJoin = { full: [], onlyMissing: [] };
+const none = { refreshDue: false, joined: noJoin };
 
 describe('nextOperation', () => {
   it('a cache without status is created', () => {
@@ -17,7 +18,7 @@ describe('nextOperation', () => {
   });
   it('nothing starts while Processing (triggers wait: they are levels, still true afterwards)', () => {
     const c = cache({ status: 'Processing', observedGeneration: 1 }, { 'kubefledged.io/purge-imagecache': '' }, 3);
-    expect(nextOperation({ cache: c, refreshDue: true, joinedNodes: ['n1'] })).to.equal(undefined);
+    expect(nextOperation({ cache: c, refreshDue: true, joined: { full: ['n1'], onlyMissing: [] } })).to.equal(undefined);
   });
   it('purge annotation first, then a spec change, then the refresh annotation, then the timer, then joined nodes', () => {
     const done = { status: 'Succeeded', reason: 'ImageCacheCreate', observedGeneration: 1 };
@@ -25,16 +26,20 @@ describe('nextOperation', () => {
     expect(nextOperation({ cache: cache(done, all, 2), ...none })?.type).to.equal('purge');
     expect(nextOperation({ cache: cache(done, { 'kubefledged.io/refresh-imagecache': '' }, 2), ...none })?.type).to.equal('update');
     expect(nextOperation({ cache: cache(done, { 'kubefledged.io/refresh-imagecache': '' }, 1), ...none })?.type).to.equal('refresh');
-    expect(nextOperation({ cache: cache(done, {}, 1), refreshDue: true, joinedNodes: [] })?.type).to.equal('refresh');
-    const joined = nextOperation({ cache: cache(done, {}, 1), refreshDue: false, joinedNodes: ['n2', 'n1'] });
+    expect(nextOperation({ cache: cache(done, {}, 1), refreshDue: true, joined: noJoin })?.type).to.equal('refresh');
+    const joined = nextOperation({ cache: cache(done, {}, 1), refreshDue: false, joined: { full: ['n2', 'n1'], onlyMissing: ['n3'] } });
     expect(joined).to.include({ type: 'refresh' });
     expect(joined?.nodes).to.deep.equal(['n1', 'n2']);
+    expect(joined?.onlyMissing).to.equal(undefined);
+    const back = nextOperation({ cache: cache(done, {}, 1), refreshDue: false, joined: { full: [], onlyMissing: ['n3'] } });
+    expect(back).to.include({ type: 'refresh', onlyMissing: true });
+    expect(back?.nodes).to.deep.equal(['n3']);
     expect(nextOperation({ cache: cache(done, {}, 1), ...none })).to.equal(undefined);
   });
   it('the timer skips purged caches and CacheSpecValidationFailed, but a purged cache still honours an edit or the annotation', () => {
     const purged = { status: 'Succeeded', reason: 'ImageCachePurge', observedGeneration: 1 };
     expect(refreshAllowed(cache(purged))).to.equal(false);
-    expect(nextOperation({ cache: cache(purged), refreshDue: true, joinedNodes: ['n1'] })).to.equal(undefined);
+    expect(nextOperation({ cache: cache(purged), refreshDue: true, joined: { full: ['n1'], onlyMissing: [] } })).to.equal(undefined);
     expect(nextOperation({ cache: cache(purged, { 'kubefledged.io/refresh-imagecache': '' }), ...none })?.type).to.equal('refresh');
     expect(nextOperation({ cache: cache(purged, {}, 2), ...none })?.type).to.equal('update');
     expect(refreshAllowed(cache({ status: 'Failed', reason: 'CacheSpecValidationFailed' }))).to.equal(false);

@@ -1,0 +1,181 @@
+// The progress of one operation (pure): the plan compared with the Jobs that exist.
+//
+// For every (node, action, image) pair of the plan it answers one of:
+//   covered   a Job of this operation handles it: its outcome (succeeded, failed, or pending until a deadline)
+//   to create no Job handles it yet: it goes into a new Job (chunked, within the create budget)
+//   deferred  no Job yet and no room under --jobs-max-surge: it waits for a Job to end
+// and when to look again (the nearest deadline). Invariants the unit tests hold it to:
+//   - every pending pair has a Job with a deadline, or is in a Job being created, or is deferred;
+//   - a Job's name is derived from its work (operation, node, action, the images it covers), so two
+//     different pieces of work never share a name, and the same work always gets the same name;
+//   - a pending outcome turns into a failure at its Job's start deadline (pod never started: unschedulable,
+//     node not running pods, pods not created) or pull deadline, so no pair waits beyond them.
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { chunk, imageKey, type Action, type ImageWork, type NodeWork, type OperationPlan } from './operation-plan.js';
+import type { PairResult } from './status-computation.js';
+import { expire, jobOutcomes, podsOfJob, type ImageOutcome } from '../jobs/job-results.js';
+import { readJobWork } from '../jobs/job-labels.js';
+
+/** Why a Job's pods could not be created (the Job controller's FailedCreate Event). */
+export interface CreateFailure {
+  reason: string;
+  message: string;
+}
+
+/** A Job to create: the work of one node, one action, at most maxImagesPerJob images. */
+export interface JobRequest {
+  node: NodeWork;
+  action: Action;
+  images: ImageWork[];
+}
+
+export interface ProgressInput {
+  plan: OperationPlan;
+  /** The Jobs of this operation (seen by the watch, plus those created and not yet seen). */
+  jobs: readonly V1Job[];
+  pods: readonly V1Pod[];
+  now: number;
+  /** --image-pull-deadline-duration, from a Job's creation. */
+  pullDeadlineMs: number;
+  /** A Job whose pod has not started this long after the Job's creation fails (at most the pull deadline). */
+  startDeadlineMs: number;
+  maxImagesPerJob: number;
+  /** How many Jobs may be created now (--jobs-max-surge less the Jobs running); Infinity when uncapped. */
+  createBudget: number;
+  /** FailedCreate reasons of Jobs whose pods the Job controller could not create (by Job name). */
+  createFailures: ReadonlyMap<string, CreateFailure>;
+  /** Whether a Job can be built for this node and action (a delete Job needs a known runtime socket). */
+  buildable(node: NodeWork, action: Action): CreateFailure | undefined;
+}
+
+export interface Progress {
+  /** One result per (node, action, image) pair of the plan. */
+  results: PairResult[];
+  /** Jobs to create now. */
+  create: JobRequest[];
+  /** Jobs left for later: no room under --jobs-max-surge. */
+  deferred: number;
+  /** Jobs (namespace/name) of this operation every image of which has a final outcome (no longer running). */
+  settledJobs: string[];
+  /** Jobs without pods, past a short grace: where to look for a FailedCreate reason. */
+  podlessJobs: string[];
+  /** Absolute time (ms) of the nearest deadline of a pending outcome; undefined when none. */
+  nextDeadline?: number;
+}
+
+/** Pods may take a moment to appear; after this a pod-less Job is worth a FailedCreate look-up. */
+export const PODLESS_GRACE_MS = 2_000;
+
+/** True when the node's kubelet has taken the pod up (it reports container statuses or a phase past Pending). */
+export function podStarted(pod: V1Pod): boolean {
+  const phase = pod.status?.phase;
+  if (phase && phase !== 'Pending') return true;
+  return (pod.status?.containerStatuses?.length ?? 0) > 0 || (pod.status?.initContainerStatuses?.length ?? 0) > 0;
+}
+
+/** Why a Job's pod has not started: the scheduler's word, the FailedCreate Event, or the original's wording. */
+export function notStartedFailure(job: V1Job, pods: readonly V1Pod[], createFailure: CreateFailure | undefined): CreateFailure {
+  const name = job.metadata?.name ?? '';
+  if (pods.length === 0) {
+    return createFailure ?? { reason: `No pods matched job ${name}`, message: `No pods matched job ${name}` };
+  }
+  const scheduled = pods[0]?.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False') {
+    return { reason: scheduled.reason || 'Unschedulable', message: scheduled.message || `pod ${pods[0]?.metadata?.name} could not be scheduled` };
+  }
+  return { reason: 'Pending', message: 'Check if node is ready' };
+}
+
+/** Where a pair is found among the Jobs: node|action|image key. */
+export function pairKey(node: string, action: Action, image: string): string {
+  return `${node}|${action}|${imageKey(image)}`;
+}
+
+function created(job: V1Job, now: number): number {
+  const t = job.metadata?.creationTimestamp;
+  return t ? new Date(t).getTime() : now;
+}
+
+/** The outcome of every image of every Job, with the start and pull deadlines applied. */
+function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>; settled: string[]; podless: string[]; nextDeadline?: number } {
+  const { now, pullDeadlineMs } = input;
+  const startDeadlineMs = Math.min(input.startDeadlineMs, pullDeadlineMs);
+  const covered = new Map<string, ImageOutcome>();
+  const settled: string[] = [];
+  const podless: string[] = [];
+  let nextDeadline: number | undefined;
+  const wake = (t: number) => { nextDeadline = nextDeadline === undefined ? t : Math.min(nextDeadline, t); };
+
+  for (const job of input.jobs) {
+    const work = readJobWork(job.metadata?.annotations);
+    if (!work) continue;
+    const name = job.metadata?.name ?? '';
+    const born = created(job, now);
+    const pods = podsOfJob(job, input.pods);
+    const started = pods.some(podStarted);
+    const createFailure = input.createFailures.get(name);
+    if (pods.length === 0 && now - born >= PODLESS_GRACE_MS) podless.push(name);
+    let allFinal = true;
+    for (let o of jobOutcomes(job, work, input.pods)) {
+      if (o.state === 'pending') {
+        if (!started && (createFailure || now >= born + startDeadlineMs)) {
+          o = { ...o, state: 'failed', ...notStartedFailure(job, pods, createFailure) };
+        } else if (now >= born + pullDeadlineMs) {
+          o = expire(o);
+        } else {
+          wake(started ? born + pullDeadlineMs : born + startDeadlineMs);
+          allFinal = false;
+        }
+      }
+      for (const img of o.specImages) covered.set(pairKey(work.node, work.action, img), o);
+    }
+    if (allFinal) settled.push(`${job.metadata?.namespace ?? ''}/${name}`);
+  }
+  return { covered, settled, podless, nextDeadline };
+}
+
+/** Compares the plan with the Jobs: results per pair, the Jobs to create, and when to look again. */
+export function operationProgress(input: ProgressInput): Progress {
+  const { covered, settled, podless, nextDeadline } = jobResults(input);
+  const results: PairResult[] = [];
+  const create: JobRequest[] = [];
+  let budget = input.createBudget;
+  let deferred = 0;
+
+  for (const node of input.plan.nodes) {
+    const pair = (w: ImageWork, action: Action, state: PairResult['state'], reason = '', message = ''): PairResult => ({
+      node: node.node, hostname: node.hostname, action, specImages: w.specImages, state, reason, message,
+    });
+    for (const { work, message } of node.invalid) results.push(pair(work, 'pull', 'failed', 'InvalidImageName', message));
+    for (const w of node.alreadyPresent) {
+      // present on the node: done, unless a Job of this operation pulled it and failed (its outcome is the truth)
+      const o = covered.get(pairKey(node.node, 'pull', w.image));
+      results.push(o && o.state === 'failed' ? pair(w, 'pull', o.state, o.reason, o.message) : pair(w, 'pull', 'succeeded'));
+    }
+    for (const action of ['pull', 'delete'] as const) {
+      const uncovered: ImageWork[] = [];
+      for (const w of action === 'pull' ? node.pulls : node.deletes) {
+        const o = covered.get(pairKey(node.node, action, w.image));
+        if (o) results.push(pair(w, action, o.state, o.reason, o.message));
+        else uncovered.push(w);
+      }
+      if (uncovered.length === 0) continue;
+      const unbuildable = input.buildable(node, action);
+      if (unbuildable) {
+        for (const w of uncovered) results.push(pair(w, action, 'failed', unbuildable.reason, unbuildable.message));
+        continue;
+      }
+      for (const images of chunk(uncovered, input.maxImagesPerJob)) {
+        if (budget > 0) {
+          budget -= 1;
+          create.push({ node, action, images });
+          for (const w of images) results.push(pair(w, action, 'pending', 'JobPending', 'The Job is being created'));
+        } else {
+          deferred += 1;
+          for (const w of images) results.push(pair(w, action, 'pending', 'JobDeferred', 'Waiting for a Job slot (--jobs-max-surge)'));
+        }
+      }
+    }
+  }
+  return { results, create, deferred, settledJobs: settled, podlessJobs: podless, ...(nextDeadline !== undefined ? { nextDeadline } : {}) };
+}
