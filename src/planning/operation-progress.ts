@@ -59,7 +59,7 @@ export interface Progress {
   settledJobs: string[];
   /** Jobs without pods, past a short grace: where to look for a FailedCreate reason. */
   podlessJobs: string[];
-  /** Absolute time (ms) of the nearest deadline of a pending outcome; undefined when none. */
+  /** Absolute time (ms) to look again: the nearest deadline of a pending outcome, or the end of a pod-less Job's grace. */
   nextDeadline?: number;
 }
 
@@ -114,7 +114,10 @@ function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>;
     const pods = podsOfJob(job, input.pods);
     const started = pods.some(podStarted);
     const createFailure = input.createFailures.get(name);
-    if (pods.length === 0 && now - born >= PODLESS_GRACE_MS) podless.push(name);
+    if (pods.length === 0) {
+      if (now - born >= PODLESS_GRACE_MS) podless.push(name);
+      else wake(born + PODLESS_GRACE_MS); // look again when a missing pod means something
+    }
     let allFinal = true;
     for (let o of jobOutcomes(job, work, input.pods)) {
       if (o.state === 'pending') {

@@ -74,13 +74,13 @@ export class ImageCacheReconciler {
     if (cache.status?.status === Status.Processing) {
       const op = cache.status.operation;
       if (op?.id && op.type in RECONCILERS && op.cacheSpec) {
-        return this.result(op.type, await this.runner.step(cache, op, RECONCILERS[op.type]));
+        return this.result(key, op.type, await this.runner.step(cache, op, RECONCILERS[op.type]));
       }
       // Processing written by another controller version (no operation record): run that operation anew
       // rather than leaving the cache Aborted.
       const type = operationFromReason(cache.status.reason) ?? 'create';
       this.log.info(`Adopting image cache ${name} left Processing without an operation record`, { cache: key, type });
-      return this.result(type, await this.runner.start(cache, { type, cause: 'resumed after restart' }, RECONCILERS[type]));
+      return this.result(key, type, await this.runner.start(cache, { type, cause: 'resumed after restart' }, RECONCILERS[type]));
     }
 
     if (!this.retainJobs) {
@@ -101,7 +101,7 @@ export class ImageCacheReconciler {
     const res = await this.runner.start(cache, next, RECONCILERS[next.type]);
     // only the operation that does the work consumes its trigger
     this.triggers.consume(key, next);
-    return this.result(next.type, res);
+    return this.result(key, next.type, res);
   }
 
   /** GETs the cache and records it as the freshest known copy. */
@@ -111,8 +111,11 @@ export class ImageCacheReconciler {
     return cache;
   }
 
-  private result(operation: OperationType, r: StepResult): ReconcileResult {
+  private result(key: string, operation: OperationType, r: StepResult): ReconcileResult {
+    if (!r.done) return { requeueAfterMs: r.requeueAfterMs, operation };
+    // nodes that joined during the operation and got every image from it need no refresh of their own
+    this.triggers.consumeNodes(key, r.fullyCovered);
     // When an operation ends, look again at once: a trigger that arrived meanwhile starts the next one.
-    return r.done ? { requeueAfterMs: 0, operation } : { requeueAfterMs: r.requeueAfterMs, operation };
+    return { requeueAfterMs: 0, operation };
   }
 }

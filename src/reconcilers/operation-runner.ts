@@ -59,7 +59,8 @@ export interface RunnerDeps {
   hooks?: RunnerHooks;
 }
 
-export type StepResult = { done: true; status: ImageCacheStatus } | { done: false; requeueAfterMs: number };
+/** done: the final status, and the nodes the operation covered with every image of the spec (create, full refresh). */
+export type StepResult = { done: true; status: ImageCacheStatus; fullyCovered: string[] } | { done: false; requeueAfterMs: number };
 
 const MAX_REQUEUE_MS = 30_000;
 const API_PARALLELISM = 8;
@@ -167,7 +168,9 @@ export class OperationRunner {
 
     const pending = results.some((r) => r.state === 'pending');
     if (!pending && !foundFailures) {
-      return { done: true, status: await this.finish(cache, op, reconciler, results, nodes, plan) };
+      const status = await this.finish(cache, op, reconciler, results, nodes, plan);
+      const full = op.type === 'create' || (op.type === 'refresh' && !op.onlyMissing);
+      return { done: true, status, fullyCovered: full ? plan.nodes.map((n) => n.node) : [] };
     }
     // 4. progress counts of the whole cache
     const scope = wholeCacheScope(op, cache, nodes, plan, settings.pullPolicy);

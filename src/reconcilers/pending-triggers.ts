@@ -58,6 +58,12 @@ export class PendingTriggers {
     }
   }
 
+  /** These nodes got every image of the cache (from a create or full refresh that reached them mid-way). */
+  consumeNodes(key: string, nodes: readonly string[]): void {
+    const m = this.joinedNodes.get(key);
+    for (const n of nodes) m?.delete(n);
+  }
+
   /** No operation may run for these triggers (a purged cache is not refreshed by the timer or a join). */
   dropDisallowed(key: string, cache: ImageCache): void {
     if (!refreshAllowed(cache)) {

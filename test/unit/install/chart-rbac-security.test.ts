@@ -86,6 +86,7 @@ describe('install: chart RBAC and pod security', function () {
         'batch/jobs:create',
         'batch/jobs:delete',
         'core/events:create',
+        'core/events:list',
         'core/events:patch',
         'events.k8s.io/events:create',
         'events.k8s.io/events:patch',
