@@ -63,15 +63,23 @@ const FIXES: Readonly<Record<string, string>> = {
  * prunes such nulls before it validates.
  */
 export function schemaViolations(object: unknown): SchemaViolation[] {
-  const pruned = withoutNulls(object, IMAGECACHE_WRITABLE_SCHEMA);
+  const pruned = withoutNulls(object);
   if (validate(pruned)) return [];
   return (validate.errors ?? []).map((e) => violationOf(e, pruned));
 }
 
-function withoutNulls(value: unknown, schema: Schema): unknown {
+/**
+ * A copy of `object` without the fields set to null whose schema is not `nullable: true`: what the API
+ * server stores (it prunes them before validation). Items of lists are kept (a null item is an error).
+ */
+export function withoutNulls(object: unknown): unknown {
+  return pruneNulls(object, IMAGECACHE_WRITABLE_SCHEMA);
+}
+
+function pruneNulls(value: unknown, schema: Schema): unknown {
   if (Array.isArray(value)) {
     const items = isRecord(schema.items) ? schema.items : {};
-    return value.map((v) => withoutNulls(v, items));
+    return value.map((v) => pruneNulls(v, items));
   }
   if (!isRecord(value)) return value;
   const properties = isRecord(schema.properties) ? schema.properties : {};
@@ -81,7 +89,7 @@ function withoutNulls(value: unknown, schema: Schema): unknown {
     const childSchema = isRecord(child) ? child : {};
     if (v === null && childSchema.nullable !== true) continue;
     // defineProperty: a "__proto__" key stays a plain field instead of replacing the prototype
-    Object.defineProperty(out, k, { value: withoutNulls(v, childSchema), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(out, k, { value: pruneNulls(v, childSchema), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

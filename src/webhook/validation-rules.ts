@@ -28,7 +28,7 @@
 import { WebhookMessage } from '../api/constants.js';
 import { parseImageReference } from '../images/image-reference.js';
 import { dns1123SubdomainError, labelKeyError, labelValueError } from './kubernetes-names.js';
-import { schemaViolations, type SchemaViolation } from './schema-validation.js';
+import { schemaViolations, withoutNulls, type SchemaViolation } from './schema-validation.js';
 
 export type AdmissionOperation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
@@ -52,17 +52,20 @@ function deny(message: string): AdmissionVerdict {
 export function validateImageCacheAdmission(input: ImageCacheAdmissionInput): AdmissionVerdict {
   if (input.operation !== 'CREATE' && input.operation !== 'UPDATE') return ALLOW;
   if (!isRecord(input.object)) return deny('request.object: missing or not an object; fix: send an ImageCache');
+  // What the API server stores: a field set to null is absent.
+  const object = withoutNulls(input.object) as Record<string, unknown>;
 
   let oldSpec: Record<string, unknown> | undefined;
   if (input.operation === 'UPDATE') {
     if (!isRecord(input.oldObject)) return deny('request.oldObject: missing or not an object; fix: send the stored ImageCache as oldObject');
-    if (deepEqual(input.oldObject.spec, input.object.spec)) return ALLOW;
-    oldSpec = isRecord(input.oldObject.spec) ? input.oldObject.spec : {};
+    const oldObject = withoutNulls(input.oldObject) as Record<string, unknown>;
+    if (deepEqual(oldObject.spec, object.spec)) return ALLOW;
+    oldSpec = isRecord(oldObject.spec) ? oldObject.spec : {};
   }
 
-  const structural = schemaViolations(input.object).find((v) => !coveredByNoImagesRule(v));
+  const structural = schemaViolations(object).find((v) => !coveredByNoImagesRule(v));
   if (structural !== undefined) return deny(structural.message);
-  const spec = input.object.spec as Record<string, unknown>;
+  const spec = object.spec as Record<string, unknown>;
 
   const cacheSpec = spec.cacheSpec as unknown[];
   if (cacheSpec.length === 0) {
@@ -130,16 +133,17 @@ export function invalidSecretNameMessage(path: string, name: string, reason: str
 
 // ---------------------------------------------------------------------------------------------------
 
+/** A list whose structure has passed the schema (nulls pruned). */
 interface CacheSpecEntry {
-  images?: string[] | null;
-  nodeSelector?: Record<string, string> | null;
+  images?: string[];
+  nodeSelector?: Record<string, string>;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A missing (or null) `images` is the original's `No images specified within image list`, not a schema error. */
+/** A missing `images` is the original's `No images specified within image list`, not a schema error. */
 function coveredByNoImagesRule(v: SchemaViolation): boolean {
   return v.pattern === 'spec.cacheSpec[*].images' && v.keyword === 'required';
 }
@@ -169,10 +173,10 @@ function checkEntry(entry: CacheSpecEntry, i: number, old: unknown): string | un
 
 /** Every entry names a Secret: `name` present and a DNS-1123 subdomain. Structure has passed the schema. */
 function checkImagePullSecrets(secrets: unknown): string | undefined {
-  if (!Array.isArray(secrets)) return undefined; // absent (or null): no pull secrets
-  for (const [k, entry] of (secrets as { name?: string | null }[]).entries()) {
+  if (!Array.isArray(secrets)) return undefined; // absent: no pull secrets
+  for (const [k, entry] of (secrets as { name?: string }[]).entries()) {
     const path = `spec.imagePullSecrets[${k}].name`;
-    if (entry.name === undefined || entry.name === null || entry.name === '') return missingSecretNameMessage(path);
+    if (entry.name === undefined || entry.name === '') return missingSecretNameMessage(path);
     const nameError = dns1123SubdomainError(entry.name);
     if (nameError !== undefined) return invalidSecretNameMessage(path, entry.name, nameError);
   }
