@@ -107,6 +107,17 @@ describe('webhook behind the real kube-apiserver', function () {
       mergePatch,
     );
   };
+  /** True once the webhook refuses an invalid create in this namespace (an admitted probe is deleted again). */
+  const webhookDenies = async (probe: string): Promise<boolean> => {
+    if (webhook.child.exitCode !== null) throw new Error(`webhook exited: ${webhook.output()}`);
+    try {
+      await kubectl(['create', '-f', '-'], imageCache(probe, ns, [{ images: [] }]));
+      await kubectl(['delete', 'imagecache', probe, '-n', ns, '--wait=false']);
+      return false;
+    } catch (err) {
+      return (err as Error).message.includes(DENIED);
+    }
+  };
   /** The object is stored exactly as before: same generation, same spec. */
   const intact = async (before: Ic): Promise<void> => {
     const now = await get(before.metadata.name);
@@ -157,21 +168,7 @@ describe('webhook behind the real kube-apiserver', function () {
       port,
     );
     processes.push(webhook);
-    await eventually(
-      'the webhook to be registered and answering the API server',
-      async () => {
-        if (webhook.child.exitCode !== null) throw new Error(`webhook exited: ${webhook.output()}`);
-        try {
-          await kubectl(['create', '-f', '-'], imageCache('probe', ns, [{ images: [] }]));
-          await kubectl(['delete', 'imagecache', 'probe', '-n', ns, '--wait=false']);
-          return false;
-        } catch (err) {
-          return (err as Error).message.includes(DENIED);
-        }
-      },
-      60_000,
-      300,
-    );
+    await eventually('the webhook to be registered and answering the API server', () => webhookDenies('probe'), 60_000, 300);
   });
 
   after(async () => {
@@ -386,15 +383,7 @@ describe('webhook behind the real kube-apiserver', function () {
           }
         }, 30_000, 200);
         await selectNamespace(ns);
-        await eventually('the webhook judging this namespace again', async () => {
-          try {
-            await kubectl(['create', '-f', '-'], imageCache('probe-again', ns, [{ images: [] }]));
-            await kubectl(['delete', 'imagecache', 'probe-again', '-n', ns, '--wait=false']);
-            return false;
-          } catch (err) {
-            return (err as Error).message.includes(DENIED);
-          }
-        }, 30_000, 200);
+        await eventually('the webhook judging this namespace again', () => webhookDenies('probe-again'), 30_000, 200);
         legacy = await get('legacy');
       });
 
@@ -446,14 +435,7 @@ describe('webhook behind the real kube-apiserver', function () {
       await eventually('caBundle repaired', async () => (await caBundleOfVwc()) === want, 15_000, 100);
       const repairMs = Date.now() - started;
       console.log(`      caBundle repaired ${repairMs} ms after it was blanked`);
-      await eventually('the webhook answering again', async () => {
-        try {
-          await kubectl(['create', '-f', '-'], imageCache('after-repair', ns, [{ images: [] }]));
-          return false;
-        } catch (err) {
-          return (err as Error).message.includes(DENIED);
-        }
-      }, 15_000, 200);
+      await eventually('the webhook answering again', () => webhookDenies('after-repair'), 15_000, 200);
     });
 
     it('repairs a kubectl apply that restores a stale caBundle (the helm upgrade case)', async () => {
