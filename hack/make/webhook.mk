@@ -10,3 +10,7 @@ webhook-bench: deps ## admission latency of the webhook seen from the API server
 test-webhook: deps ## webhook unit tests, then its integration tests against the local cluster (needs `make cluster-up`)
 	npx mocha 'test/unit/webhook/**/*.test.ts' 'test/unit/images/**/*.test.ts'
 	npx mocha --timeout 300000 'test/integration/webhook/**/*.test.ts'
+
+.PHONY: webhook-schema
+webhook-schema: deps ## embed the CRD's openAPIV3Schema (crds/) in the webhook: writes src/webhook/imagecache-schema.ts
+	npx tsx hack/gen-webhook-schema.ts

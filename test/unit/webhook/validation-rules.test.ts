@@ -72,15 +72,27 @@ describe('webhook/validation-rules', () => {
     }
     it('checks validity before duplicates (an invalid repeated image gets the validity message)', () =>
       denied(/invalid image reference "Foo Bar"/)(create(cache([{ images: ['Foo Bar', 'Foo Bar'] }]))));
-    it('denies non-string images naming the field', () => denied(/^spec\.cacheSpec\[0\]\.images\[1\]: not a string/)(create(cache([{ images: ['a', 42] }]))));
-    it('denies malformed objects without throwing', () => {
-      denied(/^request\.object: missing/)(create(undefined));
-      denied(/^spec: missing/)(create({ metadata: {} }));
-      denied(/^spec\.cacheSpec: missing or not a list/)(create({ spec: { cacheSpec: 'x' } }));
-      denied(/^spec\.cacheSpec\[0\]: not an object/)(create({ spec: { cacheSpec: [null] } }));
-      denied(/^spec\.cacheSpec\[0\]\.images: not a list/)(create({ spec: { cacheSpec: [{ images: 'nginx' }] } }));
-      denied(/nodeSelector: not a map/)(create({ spec: { cacheSpec: [{ images: ['a'], nodeSelector: ['x'] }] } }));
-      denied(/nodeSelector\["k"\]: value is not a string/)(create({ spec: { cacheSpec: [{ images: ['a'], nodeSelector: { k: 1 } }] } }));
+    it('denies non-string images naming the field', () =>
+      denied(/^spec\.cacheSpec\[0\]\.images\[1\]: must be a string, not a number \(42\); fix: give an image reference/)(create(cache([{ images: ['a', 42] }]))));
+    it('denies malformed objects without throwing, naming the field and the fix (CRD schema)', () => {
+      denied(/^request\.object: missing or not an object; fix: /)(create(undefined));
+      denied(/^spec: missing; fix: an ImageCache needs spec\.cacheSpec/)(create({ metadata: {} }));
+      denied(/^spec\.cacheSpec: must be a list, not a string \("x"\); fix: give a list of/)(create({ spec: { cacheSpec: 'x' } }));
+      denied(/^spec\.cacheSpec: missing; fix: /)(create({ spec: {} }));
+      denied(/^spec\.cacheSpec\[0\]: must be an object, not null; fix: /)(create({ spec: { cacheSpec: [null] } }));
+      denied(/^spec\.cacheSpec\[0\]\.images: must be a list, not a string \("nginx"\); fix: /)(create({ spec: { cacheSpec: [{ images: 'nginx' }] } }));
+      denied(/^spec\.cacheSpec\[0\]\.nodeSelector: must be a map, not a list; fix: give label: value pairs/)(create({ spec: { cacheSpec: [{ images: ['a'], nodeSelector: ['x'] }] } }));
+      denied(/^spec\.cacheSpec\[0\]\.nodeSelector\["k"\]: must be a string, not a number \(1\); fix: give a string value/)(
+        create({ spec: { cacheSpec: [{ images: ['a'], nodeSelector: { k: 1 } }] } }),
+      );
+      denied(/^apiVersion: must be a string, not a number \(1\); fix: see kubectl explain imagecache\.apiVersion/)(create({ apiVersion: 1, spec: { cacheSpec: [{ images: ['a'] }] } }));
+    });
+    it('reports a structural error before the original rules, as the original failed to unmarshal first', () =>
+      denied(/^spec\.cacheSpec\[1\]\.images: must be a list, not a number/)(create({ spec: { cacheSpec: [{ images: [] }, { images: 5 }] } })));
+    it('treats a null field as absent (the API server prunes nulls): null images is the original message, null selector is all nodes', () => {
+      denied(WebhookMessage.NoImages)(create({ spec: { cacheSpec: [{ images: null }] } }));
+      allowed(create({ spec: { cacheSpec: [{ images: ['a'], nodeSelector: null }], imagePullSecrets: null } }));
+      denied(/^spec: missing/)(create({ spec: null }));
     });
     it('allows DELETE and CONNECT untouched', () => {
       allowed(validateImageCacheAdmission({ operation: 'DELETE', object: null }));
@@ -111,38 +123,114 @@ describe('webhook/validation-rules', () => {
       denied(/spec\.cacheSpec\[0\]\.images\[1\]: invalid image reference "Bad Image"/)(update(base, cache([{ images: ['a:1', 'Bad Image'] }, { images: ['b:1'], nodeSelector: { tier: 'backend' } }]))));
     it('denies a malformed old object', () => denied(/^request\.oldObject: missing/)(update(undefined, base)));
 
-    describe('while the old object is Processing (spec §4.6)', () => {
+    describe('while the old object is Processing: nothing is refused for timing (the develop rule of spec §4.6 is gone)', () => {
       const processing = cache([{ images: ['a:1'] }], { status: 'Processing' });
-      const msg = WebhookMessage.UnderProcessing;
-      it('denies a spec change', () => denied(msg)(update(processing, cache([{ images: ['a:1', 'b:1'] }], { status: 'Processing' }))));
-      it('denies adding the refresh annotation', () =>
-        denied(msg)(update(processing, cache([{ images: ['a:1'] }], { status: 'Processing', annotations: { [Annotation.Refresh]: '' } }))));
-      it('denies adding the purge annotation', () =>
-        denied(msg)(update(processing, cache([{ images: ['a:1'] }], { status: 'Processing', annotations: { [Annotation.Purge]: '' } }))));
-      it('denies even an otherwise invalid edit with the Processing message first', () => denied(msg)(update(processing, cache([]))));
-      it('allows the controller removing an annotation', () => {
+      it('admits a spec change', () => allowed(update(processing, cache([{ images: ['a:1', 'b:1'] }], { status: 'Processing' }))));
+      it('admits adding the refresh annotation', () =>
+        allowed(update(processing, cache([{ images: ['a:1'] }], { status: 'Processing', annotations: { [Annotation.Refresh]: '' } }))));
+      it('admits adding the purge annotation', () =>
+        allowed(update(processing, cache([{ images: ['a:1'] }], { status: 'Processing', annotations: { [Annotation.Purge]: '' } }))));
+      it('admits refresh and purge added together with a spec change', () =>
+        allowed(update(processing, cache([{ images: ['b:1'] }], { status: 'Processing', annotations: { [Annotation.Refresh]: '', [Annotation.Purge]: '' } }))));
+      it('never answers with the old Processing message; an invalid edit gets the rule that it breaks', () => {
+        for (const v of [update(processing, cache([])), update(processing, cache([{ images: ['a:1'] }, { images: ['b:1'] }]))]) {
+          expect(v.allowed).to.equal(false);
+          if (!v.allowed) expect(v.message).to.not.include(WebhookMessage.UnderProcessing);
+        }
+        denied(WebhookMessage.MismatchImageLists)(update(processing, cache([{ images: ['a:1'] }, { images: ['b:1'] }])));
+      });
+      it('admits the controller removing an annotation', () => {
         const annotated = cache([{ images: ['a:1'] }], { status: 'Processing', annotations: { [Annotation.Refresh]: '' } });
         allowed(update(annotated, processing));
       });
-      it('allows a changed value of an annotation already present', () => {
-        const a = cache([{ images: ['a:1'] }], { status: 'Processing', annotations: { [Annotation.Purge]: '' } });
-        const b = cache([{ images: ['a:1'] }], { status: 'Processing', annotations: { [Annotation.Purge]: 'now' } });
-        allowed(update(a, b));
-      });
-      it('allows label and unrelated annotation edits', () =>
-        allowed(update(processing, cache([{ images: ['a:1'] }], { status: 'Processing', annotations: { note: 'x' } }))));
-      for (const status of ['Succeeded', 'Failed', 'Aborted', 'NoImagesPulledOrDeleted', 'Unknown']) {
-        it(`allows a new operation when the status is ${status}`, () => {
-          const old = cache([{ images: ['a:1'] }], { status });
-          allowed(update(old, cache([{ images: ['a:1'] }], { status, annotations: { [Annotation.Refresh]: '' } })));
-          allowed(update(old, cache([{ images: ['a:1', 'b:2'] }], { status })));
-        });
-      }
-      it('uses the old status, not the new one', () => {
-        const old = cache([{ images: ['a:1'] }], { status: 'Succeeded' });
-        allowed(update(old, cache([{ images: ['a:2'] }], { status: 'Processing' })));
-      });
     });
+  });
+
+  describe('nodeSelector label syntax', () => {
+    const withSelector = (nodeSelector: Record<string, string>) => cache([{ images: ['a:1'], nodeSelector }]);
+    for (const key of ['tier', 'kubernetes.io/arch', 'node-role.kubernetes.io/worker', 'A_b.c-9', 'a', 'x'.repeat(63), `${'p'.repeat(253)}/n`]) {
+      it(`admits the label key ${JSON.stringify(key.length > 40 ? `${key.slice(0, 20)}...` : key)}`, () => allowed(create(withSelector({ [key]: 'v' }))));
+    }
+    const badKeys: [string, RegExp][] = [
+      ['bad key', /the name part must consist of alphanumeric characters/],
+      ['', /the name part is empty/],
+      ['-x', /the name part must consist of/],
+      ['x.', /the name part must consist of/],
+      ['x'.repeat(64), /the name part has 64 characters, at most 63/],
+      ['/name', /the prefix before '\/' is empty/],
+      ['Example.com/x', /the prefix "Example\.com" is not a DNS subdomain/],
+      ['a/b/c', /more than one '\/'/],
+      ['example.com/', /the name part is empty/],
+      [`${'p'.repeat(254)}/n`, /at most 253/],
+    ];
+    for (const [key, reason] of badKeys) {
+      it(`denies the label key ${JSON.stringify(key.length > 40 ? `${key.slice(0, 20)}...` : key)} naming the field and the fix`, () => {
+        const v = create(cache([{ images: ['a:1'] }, { images: ['b:1'], nodeSelector: { ok: 'v', [key]: 'v' } }]));
+        denied(new RegExp(`^spec\\.cacheSpec\\[1\\]\\.nodeSelector: invalid label key ${escape(JSON.stringify(key))}: .*${reason.source}.*; fix: use \\[prefix/\\]name`))(v);
+      });
+    }
+    it('gives the message of the brief for "bad key"', () =>
+      denied(/^spec\.cacheSpec\[0\]\.nodeSelector: invalid label key "bad key": .*; fix: /)(create(withSelector({ 'bad key': 'x' }))));
+    for (const value of ['', 'v', 'amd64', 'A-b_c.9', 'x'.repeat(63)]) {
+      it(`admits the label value ${JSON.stringify(value.length > 20 ? 'x*63' : value)}`, () => allowed(create(withSelector({ tier: value }))));
+    }
+    const badValues: [string, RegExp][] = [
+      ['bad value', /a label value must consist of/],
+      ['-v', /a label value must consist of/],
+      ['v_', /a label value must consist of/],
+      ['x'.repeat(64), /it has 64 characters, at most 63/],
+      ['a/b', /a label value must consist of/],
+    ];
+    for (const [value, reason] of badValues) {
+      it(`denies the label value ${JSON.stringify(value.length > 20 ? 'x*64' : value)} naming the key`, () =>
+        denied(new RegExp(`^spec\\.cacheSpec\\[0\\]\\.nodeSelector\\["tier"\\]: invalid label value ${escape(JSON.stringify(value))}: .*${reason.source}.*; fix: `))(
+          create(withSelector({ tier: value })),
+        ));
+    }
+    it('checks images before the selector of the same list', () =>
+      denied(/invalid image reference "Bad"/)(create(cache([{ images: ['Bad'], nodeSelector: { 'bad key': 'v' } }]))));
+    it('on UPDATE, does not re-check a selector equal to the stored one (it cannot change; old objects stay editable)', () => {
+      const legacy = cache([{ images: ['a:1'], nodeSelector: { 'bad key': 'v' } }]);
+      allowed(update(legacy, cache([{ images: ['a:1', 'b:1'], nodeSelector: { 'bad key': 'v' } }])));
+    });
+    it('on UPDATE, checks a changed selector before the mismatch rule', () =>
+      denied(/^spec\.cacheSpec\[0\]\.nodeSelector: invalid label key "bad key"/)(update(cache([{ images: ['a:1'] }]), cache([{ images: ['a:1'], nodeSelector: { 'bad key': 'v' } }]))));
+    it('on UPDATE, a valid changed selector is still the original mismatch', () =>
+      denied(WebhookMessage.MismatchNodeSelector)(update(cache([{ images: ['a:1'] }]), cache([{ images: ['a:1'], nodeSelector: { good: 'v' } }]))));
+  });
+
+  describe('spec.imagePullSecrets', () => {
+    const withSecrets = (imagePullSecrets: unknown): unknown => ({ ...(cache([{ images: ['a:1'] }]) as object), spec: { cacheSpec: [{ images: ['a:1'] }], imagePullSecrets } });
+    it('admits Secret names', () => allowed(create(withSecrets([{ name: 'regcred' }, { name: 'my.registry-1' }]))));
+    it('admits an empty list', () => allowed(create(withSecrets([]))));
+    it('denies a value that is not a list, naming the field and the fix', () =>
+      denied(/^spec\.imagePullSecrets: must be a list, not an object; fix: give a list of Secret references, e\.g\. imagePullSecrets: \[\{name: regcred\}\]/)(
+        create(withSecrets({ name: 'regcred' })),
+      ));
+    it('denies a string instead of the list', () => denied(/^spec\.imagePullSecrets: must be a list, not a string \("regcred"\)/)(create(withSecrets('regcred'))));
+    it('denies an entry that is not an object', () => denied(/^spec\.imagePullSecrets\[1\]: must be an object, not a string/)(create(withSecrets([{ name: 'a' }, 'b']))));
+    for (const entry of [{}, { name: '' }, { name: null }, { other: 'x' }]) {
+      it(`denies the entry ${JSON.stringify(entry)} (no name)`, () =>
+        denied(/^spec\.imagePullSecrets\[1\]\.name: missing; fix: name a Secret in the ImageCache's namespace/)(create(withSecrets([{ name: 'ok' }, entry]))));
+    }
+    it('denies a name that is not a string', () => denied(/^spec\.imagePullSecrets\[0\]\.name: must be a string, not a number/)(create(withSecrets([{ name: 7 }]))));
+    for (const name of ['Bad_Name', 'UPPER', '-x', 'x-', 'a..b', 'a b', 'x'.repeat(254)]) {
+      it(`denies the Secret name ${JSON.stringify(name.length > 20 ? 'x*254' : name)} naming the field and the fix`, () =>
+        denied(new RegExp(`^spec\\.imagePullSecrets\\[0\\]\\.name: invalid Secret name ${escape(JSON.stringify(name))}: .*; fix: use the Secret's name`))(
+          create(withSecrets([{ name }])),
+        ));
+    }
+    it('checks the lists before the Secrets', () =>
+      denied(WebhookMessage.NoImages)(create({ spec: { cacheSpec: [{ images: [] }], imagePullSecrets: [{ name: 'Bad' }] } })));
+    it('on UPDATE with an unchanged spec, admits an object stored with a bad name (annotations, deletion)', () => {
+      const legacy = withSecrets([{ name: 'Bad_Name' }]);
+      const annotated = { ...(legacy as object), metadata: { name: 'c', namespace: 'ns', annotations: { [Annotation.Purge]: '' } } };
+      allowed(update(legacy, annotated));
+    });
+    it('on UPDATE that changes the spec, asks for the name to be fixed in the same edit', () =>
+      denied(/^spec\.imagePullSecrets\[0\]\.name: invalid Secret name "Bad_Name"/)(
+        update(withSecrets([{ name: 'Bad_Name' }]), { spec: { cacheSpec: [{ images: ['a:1', 'b:1'] }], imagePullSecrets: [{ name: 'Bad_Name' }] } }),
+      ));
   });
 });
 
