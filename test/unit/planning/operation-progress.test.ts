@@ -165,7 +165,7 @@ describe('operationProgress (pure)', () => {
 
   it('invariant on random plans: every pending pair has a Job (with a deadline), a create, or a deferral', () => {
     let seed = 7;
-    const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
     for (let run = 0; run < 200; run++) {
       const images = Array.from({ length: 1 + rnd(6) }, (_, i) => `x.io/img${i}:1`);
       const jobs: V1Job[] = [];
