@@ -47,6 +47,8 @@ export const Message = {
   NotSupportedUpdates:
     'The updates performed to image cache spec is not supported. Only addition or removal of images in a image list is supported.',
   NoImagesPulledOrDeleted: 'No images were pulled or deleted because nodeSelector specified did not match any nodes',
+  /** This project's: the selector matched nodes, but every one was skipped (cordoned, NotReady, platform). */
+  AllSelectedNodesSkipped: 'No images were pulled or deleted because every node the cache selects was skipped. Please see "skippedNodes"',
 } as const;
 
 export const Annotation = {

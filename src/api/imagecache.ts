@@ -9,9 +9,36 @@ export const PLURAL = 'imagecaches';
 export const SINGULAR = 'imagecache';
 export const SHORT_NAME = 'ic';
 
+export interface NodeSelectorRequirement {
+  key: string;
+  operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
+  values?: string[];
+}
+
+/** The node affinity of a pod spec, required part only (what the controller can guarantee when it plans). */
+export interface CacheNodeAffinity {
+  nodeAffinity?: {
+    requiredDuringSchedulingIgnoredDuringExecution?: {
+      nodeSelectorTerms: { matchExpressions?: NodeSelectorRequirement[] }[];
+    };
+  };
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
 export interface CacheSpecEntry {
   images: string[];
   nodeSelector?: Record<string, string>;
+  /** Additive: required node affinity, ANDed with nodeSelector. */
+  affinity?: CacheNodeAffinity;
+  /** Additive: the taints the pull pods tolerate; absent = every taint (the original's behaviour). */
+  tolerations?: Toleration[];
 }
 
 export interface LocalObjectReference {
@@ -52,6 +79,8 @@ export interface ImageCacheStatus {
   failuresOmitted?: Record<string, number>;
   startTime: string;
   completionTime?: string;
+  /** Additive: nodes the cache selects that were left out (cordoned, NotReady, platform), by reason. */
+  skippedNodes?: { reason: string; count: number; nodes: string[] }[];
   /** Additive: metadata.generation the status describes. */
   observedGeneration?: number;
   /** Additive: progress counts. */

@@ -61,6 +61,14 @@ export interface ControllerConfig {
   podStartDeadlineMs: number;
   /** --status-max-failed-nodes-per-image: nodes listed per image in status.failures (the rest are counted). */
   statusMaxFailedNodesPerImage: number;
+  /** --skip-cordoned-nodes: leave cordoned nodes out (and report them); false = the original's behaviour. */
+  skipCordonedNodes: boolean;
+  /** --skip-not-ready-nodes: leave NotReady nodes out (and report them) instead of failing them. */
+  skipNotReadyNodes: boolean;
+  /** --target-node-os: kubernetes.io/os values the pull pods run on; empty = any (the original). */
+  targetNodeOs: string[];
+  /** --target-node-architectures: kubernetes.io/arch values the Job images run on; empty = any. */
+  targetNodeArchitectures: string[];
   /** --leader-elect */
   leaderElect: boolean;
   /** --leader-elect-lease-duration */
@@ -187,6 +195,26 @@ export const CONTROLLER_FLAGS = {
     min: 1000,
     description:
       'How long a Job\'s pod may take to start on its node (scheduled and taken up by the kubelet) before the images of that node fail with the reason (unschedulable, node not running pods, pods not created); at most the pull deadline',
+  },
+  'skip-cordoned-nodes': {
+    type: 'bool',
+    default: true,
+    description: 'Leave cordoned (unschedulable) nodes out of every operation and list them in status.skippedNodes; false targets them as the original did',
+  },
+  'skip-not-ready-nodes': {
+    type: 'bool',
+    default: true,
+    description: 'Leave NotReady nodes out of every operation and list them in status.skippedNodes, instead of failing their images; false targets them as the original did',
+  },
+  'target-node-os': {
+    type: 'string',
+    default: 'linux',
+    description: 'Comma-separated kubernetes.io/os values of the nodes the pull and delete pods can run on; others are skipped and reported; empty means any',
+  },
+  'target-node-architectures': {
+    type: 'string',
+    default: 'amd64,arm64,arm,ppc64le,s390x,386,riscv64',
+    description: 'Comma-separated kubernetes.io/arch values the busybox and CRI client images run on; nodes of other architectures are skipped and reported; empty means any',
   },
   'status-max-failed-nodes-per-image': {
     type: 'int',
@@ -318,6 +346,10 @@ export function parseControllerConfig(
     maxImagesPerJob: v['max-images-per-job'],
     podStartDeadlineMs: v['pod-start-deadline-duration'],
     statusMaxFailedNodesPerImage: v['status-max-failed-nodes-per-image'],
+    skipCordonedNodes: v['skip-cordoned-nodes'],
+    skipNotReadyNodes: v['skip-not-ready-nodes'],
+    targetNodeOs: commaList(v['target-node-os']),
+    targetNodeArchitectures: commaList(v['target-node-architectures']),
     leaderElect: v['leader-elect'],
     leaderElectLeaseDurationMs: lease,
     leaderElectRenewDeadlineMs: renew,
@@ -332,4 +364,8 @@ export function parseControllerConfig(
     busyboxImage: readEnvVar(env, CONTROLLER_ENV, 'BUSYBOX_IMAGE'),
   };
   return { config };
+}
+
+function commaList(value: string): string[] {
+  return value.split(',').map((x) => x.trim()).filter((x) => x !== '');
 }

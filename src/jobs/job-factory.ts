@@ -84,7 +84,8 @@ function baseJob(t: JobTarget, action: 'pull' | 'delete', work: JobWork, pod: V1
         spec: {
           nodeSelector: { [HOSTNAME_LABEL]: t.node.hostname },
           restartPolicy: 'Never',
-          tolerations: [{ operator: 'Exists' }],
+          // the entry's tolerations; absent = every taint, as the original
+          tolerations: t.node.tolerations ?? [{ operator: 'Exists' }],
           // the cache's pull secrets serve its pull Jobs (they live in its namespace)
           ...(action === 'pull' && t.cache.spec.imagePullSecrets?.length
             ? { imagePullSecrets: t.cache.spec.imagePullSecrets.map((r) => ({ name: r.name })) }

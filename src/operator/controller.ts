@@ -13,7 +13,7 @@ import { StatusWriter } from '../status/status-writer.js';
 import { EventRecorder } from '../status/event-recorder.js';
 import { OperationRunner } from '../reconcilers/operation-runner.js';
 import { ImageCacheReconciler, PendingTriggers } from '../reconcilers/imagecache-reconciler.js';
-import { nodeIsReady, nodeMatchesSelector } from '../planning/node-selection.js';
+import { entryMatchesNode, nodeIsReady } from '../planning/node-selection.js';
 import { LABEL_CACHE_UID } from '../jobs/job-labels.js';
 import { ImageCacheIndex, ImageCacheOperator } from './imagecache-operator.js';
 import type { Logger } from './logger.js';
@@ -95,6 +95,12 @@ export class Controller {
         podStartDeadlineMs: config.podStartDeadlineMs,
         deleteJobNamespace: config.namespace,
         failureLimits: { maxNodesPerImage: config.statusMaxFailedNodesPerImage, maxMessageLength: 256 },
+        targeting: {
+          skipCordoned: config.skipCordonedNodes,
+          skipNotReady: config.skipNotReadyNodes,
+          operatingSystems: config.targetNodeOs,
+          architectures: config.targetNodeArchitectures,
+        },
       },
       remember: (cache) => this.index.setIfNewer(cache),
       listNodes: () => this.nodes.list(),
@@ -157,7 +163,7 @@ export class Controller {
   }
 
   /** Nodes by name: when each last became NotReady (to tell a flap from a join), and the labels last seen. */
-  private readonly nodeState = new Map<string, { ready: boolean; everReady: boolean; notReadySince?: number; labels: Record<string, string> }>();
+  private readonly nodeState = new Map<string, { ready: boolean; everReady: boolean; cordoned: boolean; notReadySince?: number; labels: Record<string, string> }>();
 
   /**
    * The node watch: a node that joins (or becomes Ready for the first time, or is labelled into a cache's
@@ -179,6 +185,7 @@ export class Controller {
     this.nodeState.set(name, {
       ready,
       everReady: ready || (before?.everReady ?? false),
+      cordoned: node.spec?.unschedulable === true,
       labels,
       ...(ready ? {} : { notReadySince: before && !before.ready ? before.notReadySince : now }),
     });
@@ -187,13 +194,14 @@ export class Controller {
     const flapWindow = this.config.nodeFlapWindowMs;
     const returned = before !== undefined && !before.ready; // Ready again, or Ready for the first time
     const flapped = returned && before.everReady;
+    const uncordoned = before !== undefined && before.cordoned && node.spec?.unschedulable !== true;
     const shortAbsence = flapped && before.notReadySince !== undefined && now - before.notReadySince <= flapWindow;
     let count = 0;
     for (const [key, cache] of this.index.all()) {
       for (const e of cache.spec?.cacheSpec ?? []) {
-        if (!nodeMatchesSelector(node, e.nodeSelector)) continue;
-        const matchedBefore = before !== undefined && nodeMatchesSelector({ metadata: { labels: before.labels } }, e.nodeSelector);
-        if (before === undefined || returned || !matchedBefore) {
+        if (!entryMatchesNode(node, e)) continue;
+        const matchedBefore = before !== undefined && entryMatchesNode({ metadata: { labels: before.labels } }, e);
+        if (before === undefined || returned || uncordoned || !matchedBefore) {
           this.triggers.addJoinedNode(key, name, { onlyMissing: shortAbsence && matchedBefore });
           this.queue.add(key);
           count += 1;

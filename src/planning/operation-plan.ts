@@ -4,7 +4,7 @@
 //   update           : pull the (node, image) pairs the new spec adds, delete the pairs it drops,
 //                      compared with the spec the previous operation applied (status.lastAppliedSpec)
 //   purge            : delete every image of the spec on every matching node
-import type { V1Node } from '@kubernetes/client-node';
+import type { V1Node, V1Toleration } from '@kubernetes/client-node';
 import type { CacheSpecEntry, OperationType } from '../api/imagecache.js';
 import {
   imageMatchesNodeImage,
@@ -12,7 +12,7 @@ import {
   normalizeImageReference,
   parseImageReference,
 } from '../images/image-reference.js';
-import { nodeHostname, nodeImageNames, selectNodes } from './node-selection.js';
+import { TARGET_ALL, nodeHostname, nodeImageNames, selectNodes, type SkipReason, type TargetingPolicy } from './node-selection.js';
 
 export type Action = 'pull' | 'delete';
 export type PullPolicy = 'IfNotPresent' | 'Always';
@@ -35,12 +35,23 @@ export interface NodeWork {
   alreadyPresent: ImageWork[];
   /** Spec images that are not valid references: failed without a Job. */
   invalid: { work: ImageWork; message: string }[];
+  /** Tolerations of the node's pull pods: the union of the covering entries'; undefined = every taint. */
+  tolerations?: V1Toleration[];
+}
+
+/** A node the spec selects but the targeting policy leaves out. */
+export interface SkippedNode {
+  node: string;
+  hostname: string;
+  reason: SkipReason;
 }
 
 export interface OperationPlan {
   nodes: NodeWork[];
   /** (image, node) pairs the operation covers. */
   desired: number;
+  /** Nodes selected by the spec and left out by the targeting policy (not selected by any other entry). */
+  skipped: SkippedNode[];
 }
 
 export interface PlanInput {
@@ -54,6 +65,8 @@ export interface PlanInput {
   nodeFilter?: readonly string[];
   /** Pull only images the node's status does not list, whatever their tag or the pull policy. */
   onlyMissing?: boolean;
+  /** Which selected nodes are left out (cordoned, NotReady, platform); default: none (the original). */
+  targeting?: TargetingPolicy;
 }
 
 /** Key that identifies an image whatever its spelling (nginx == docker.io/library/nginx:latest). */
@@ -63,13 +76,29 @@ export function imageKey(image: string): string {
 
 type Pairs = Map<string, Map<string, ImageWork>>; // node name -> image key -> work
 
-function desiredPairs(cacheSpec: readonly CacheSpecEntry[], nodes: readonly V1Node[]): Pairs {
+interface Selection {
+  pairs: Pairs;
+  /** node name -> tolerations of its pods (undefined = every taint) */
+  tolerations: Map<string, V1Toleration[] | undefined>;
+  skipped: Map<string, SkippedNode>;
+}
+
+function desiredPairs(cacheSpec: readonly CacheSpecEntry[], nodes: readonly V1Node[], policy: TargetingPolicy): Selection {
   const pairs: Pairs = new Map();
+  const tolerations = new Map<string, V1Toleration[] | undefined>();
+  const skipped = new Map<string, SkippedNode>();
   for (const entry of cacheSpec) {
-    for (const node of selectNodes(nodes, entry.nodeSelector)) {
+    const { selected, skipped: left } = selectNodes(nodes, entry, policy);
+    for (const { node, reason } of left) {
+      const name = node.metadata?.name ?? '';
+      if (!skipped.has(name)) skipped.set(name, { node: name, hostname: nodeHostname(node), reason });
+    }
+    for (const node of selected) {
       const name = node.metadata?.name ?? '';
       let images = pairs.get(name);
       if (!images) pairs.set(name, (images = new Map()));
+      const had = tolerations.has(name) ? tolerations.get(name) : [];
+      tolerations.set(name, had === undefined || entry.tolerations === undefined ? undefined : [...had, ...(entry.tolerations as V1Toleration[])]);
       for (const image of entry.images ?? []) {
         const key = imageKey(image);
         const work = images.get(key);
@@ -78,7 +107,8 @@ function desiredPairs(cacheSpec: readonly CacheSpecEntry[], nodes: readonly V1No
       }
     }
   }
-  return pairs;
+  for (const name of pairs.keys()) skipped.delete(name);
+  return { pairs, tolerations, skipped };
 }
 
 /** True when the image must be pulled although the node may have it (spec §3.2). */
@@ -91,9 +121,11 @@ export function mustPull(image: string, pullPolicy: PullPolicy, nodeImages: read
 export function planOperation(input: PlanInput): OperationPlan {
   const filter = input.nodeFilter ? new Set(input.nodeFilter) : undefined;
   const nodes = input.nodes.filter((n) => !filter || filter.has(n.metadata?.name ?? ''));
-  const target = desiredPairs(input.cacheSpec, nodes);
-  const previous = input.type === 'update' ? desiredPairs(input.previousCacheSpec ?? [], nodes) : new Map();
-  const plan: OperationPlan = { nodes: [], desired: 0 };
+  const policy = input.targeting ?? TARGET_ALL;
+  const selection = desiredPairs(input.cacheSpec, nodes, policy);
+  const target = selection.pairs;
+  const previous: Pairs = input.type === 'update' ? desiredPairs(input.previousCacheSpec ?? [], nodes, policy).pairs : new Map();
+  const plan: OperationPlan = { nodes: [], desired: 0, skipped: [...selection.skipped.values()].sort((a, b) => a.node.localeCompare(b.node)) };
 
   for (const node of [...nodes].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
     const name = node.metadata?.name ?? '';
@@ -105,6 +137,7 @@ export function planOperation(input: PlanInput): OperationPlan {
       deletes: [],
       alreadyPresent: [],
       invalid: [],
+      ...(selection.tolerations.get(name) !== undefined ? { tolerations: dedupe(selection.tolerations.get(name)!) } : {}),
     };
     const wanted = target.get(name) ?? new Map<string, ImageWork>();
     const had = previous.get(name) ?? new Map<string, ImageWork>();
@@ -150,4 +183,9 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+function dedupe<T>(items: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((i) => { const k = JSON.stringify(i); if (seen.has(k)) return false; seen.add(k); return true; });
 }

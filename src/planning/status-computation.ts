@@ -1,7 +1,7 @@
 // Status computation (pure): operation results -> the ImageCache status the original's readers expect.
 import type { ImageCacheCounts, ImageCacheStatus, NodeReasonMessage, OperationRecord, OperationType } from '../api/imagecache.js';
 import { Message, Reason, Status } from '../api/constants.js';
-import type { Action } from './operation-plan.js';
+import type { Action, SkippedNode } from './operation-plan.js';
 
 /** The outcome of one (image, node) pair of an operation. */
 export interface PairResult {
@@ -186,23 +186,39 @@ export function cacheCounts(results: readonly PairResult[], scope: CacheScope, c
  *    wording (the deleted wording only when the cache has nothing left to cache).
  * failures are bounded (boundFailures); the count left out is in failuresOmitted.
  */
+/** Skipped nodes by reason: how many, and the first few names. */
+export function skippedSummary(skipped: readonly SkippedNode[], maxNames = 10): NonNullable<ImageCacheStatus['skippedNodes']> {
+  const by = new Map<string, string[]>();
+  for (const s of skipped) (by.get(s.reason) ?? by.set(s.reason, []).get(s.reason)!).push(s.hostname);
+  return [...by.entries()].sort(([a], [b]) => a.localeCompare(b))
+    .map(([reason, nodes]) => ({ reason, count: nodes.length, nodes: [...nodes].sort().slice(0, maxNames) }));
+}
+
 export function cacheStatusFields(
   type: OperationType,
   results: readonly PairResult[],
   scope: CacheScope | undefined,
   previousFailures: Record<string, NodeReasonMessage[]> | undefined,
   limits: FailureLimits = DEFAULT_FAILURE_LIMITS,
-): Pick<ImageCacheStatus, 'status' | 'reason' | 'message' | 'failures' | 'counts' | 'failuresOmitted'> {
+  skipped: readonly SkippedNode[] = [],
+): Pick<ImageCacheStatus, 'status' | 'reason' | 'message' | 'failures' | 'counts' | 'failuresOmitted' | 'skippedNodes'> {
+  const skip = skipped.length ? { skippedNodes: skippedSummary(skipped) } : {};
   const bounded = (f: Pick<ImageCacheStatus, 'status' | 'reason' | 'message' | 'failures' | 'counts'>) => {
     const b = boundFailures(f.failures ?? {}, limits);
-    return { ...f, failures: b.failures, ...(Object.keys(b.omitted).length ? { failuresOmitted: b.omitted } : {}) };
+    return { ...f, failures: b.failures, ...(Object.keys(b.omitted).length ? { failuresOmitted: b.omitted } : {}), ...skip };
   };
-  if (type === 'purge' || !scope) return bounded(finalStatusFields(type, results));
+  if (type === 'purge' || !scope) {
+    if (results.length === 0 && skipped.length > 0) {
+      return { status: Status.NoImagesPulledOrDeleted, reason: REASON_BY_OPERATION[type], message: Message.AllSelectedNodesSkipped, failures: {}, counts: countResults(results), ...skip };
+    }
+    return bounded(finalStatusFields(type, results));
+  }
   const reason = REASON_BY_OPERATION[type];
   const carried = carriedFailures(previousFailures, results, scope);
   const counts = cacheCounts(results, scope, carried);
   if (scope.desired === 0 && results.length === 0) {
-    return { status: Status.NoImagesPulledOrDeleted, reason, message: Message.NoImagesPulledOrDeleted, failures: {}, counts };
+    const message = skipped.length > 0 ? Message.AllSelectedNodesSkipped : Message.NoImagesPulledOrDeleted;
+    return { status: Status.NoImagesPulledOrDeleted, reason, message, failures: {}, counts, ...skip };
   }
   const failures = mergeFailures(failuresOf(results), carried);
   if (Object.keys(failures).length > 0) {
@@ -217,6 +233,6 @@ export function cacheStatusFields(
   return {
     status: Status.Succeeded, reason,
     message: deletedOnly ? Message.ImagesDeletedSuccessfully : Message.ImagesPulledSuccessfully,
-    failures: {}, counts,
+    failures: {}, counts, ...skip,
   };
 }

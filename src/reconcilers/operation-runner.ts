@@ -18,6 +18,7 @@ import {
   type CacheScope, type FailureLimits, type PairResult,
 } from '../planning/status-computation.js';
 import type { NextOperation } from '../planning/next-operation.js';
+import type { TargetingPolicy } from '../planning/node-selection.js';
 import { buildDeleteJob, buildPullJob, type JobSettings } from '../jobs/job-factory.js';
 import { LABEL_CACHE_NAMESPACE, LABEL_CACHE_UID, LABEL_OPERATION, labelValue } from '../jobs/job-labels.js';
 import { selectCriSocket } from '../cri/runtime-socket.js';
@@ -37,6 +38,8 @@ export interface RunnerSettings extends JobSettings {
   /** A Job whose pod has not started this long after its creation fails for its node (at most the pull deadline). */
   podStartDeadlineMs: number;
   failureLimits?: FailureLimits;
+  /** Which selected nodes are left out and reported (cordoned, NotReady, platform); default: none. */
+  targeting?: TargetingPolicy;
 }
 
 export interface RunnerHooks {
@@ -90,9 +93,11 @@ function partial(op: OperationRecord): boolean {
 }
 
 /** The whole cache as it stands: every (node, image) pair its spec selects now. */
-export function wholeCacheScope(op: OperationRecord, cache: ImageCache, nodes: readonly V1Node[], plan: OperationPlan, pullPolicy: PullPolicy): CacheScope {
+export function wholeCacheScope(
+  op: OperationRecord, cache: ImageCache, nodes: readonly V1Node[], plan: OperationPlan, pullPolicy: PullPolicy, targeting?: TargetingPolicy,
+): CacheScope {
   if (!partial(op)) return { desired: plan.desired, wants: () => false };
-  const whole = planOperation({ type: 'create', cacheSpec: specOf(cache, op), nodes, pullPolicy });
+  const whole = planOperation({ type: 'create', cacheSpec: specOf(cache, op), nodes, pullPolicy, targeting });
   const wanted = new Set<string>();
   for (const n of whole.nodes) {
     for (const w of [...n.pulls, ...n.alreadyPresent, ...n.invalid.map((i) => i.work)]) {
@@ -143,7 +148,7 @@ export class OperationRunner {
     const { settings } = this.deps;
     const now = this.deps.now().getTime();
     const nodes = this.deps.listNodes();
-    const plan = planOperation(reconciler.planInput(cache, op, nodes, settings.pullPolicy));
+    const plan = planOperation({ ...reconciler.planInput(cache, op, nodes, settings.pullPolicy), targeting: settings.targeting });
     const jobs = this.jobsOf(cache, op.id);
 
     // 1. what the Jobs say, and what is missing (pure)
@@ -173,7 +178,7 @@ export class OperationRunner {
       return { done: true, status, fullyCovered: full ? plan.nodes.map((n) => n.node) : [] };
     }
     // 4. progress counts of the whole cache
-    const scope = wholeCacheScope(op, cache, nodes, plan, settings.pullPolicy);
+    const scope = wholeCacheScope(op, cache, nodes, plan, settings.pullPolicy, settings.targeting);
     const counts = cacheCounts(results, scope, carriedFailures(op.previousFailures, results, scope));
     const old = cache.status?.counts;
     if (!old || old.desired !== counts.desired || old.succeeded !== counts.succeeded || old.failed !== counts.failed || old.pending !== counts.pending) {
@@ -291,10 +296,10 @@ export class OperationRunner {
       for (const k of keys) log.info(`Annotation ${k} removed from imagecache(${name})`, { cache: cacheKey(cache) });
     }
     // 2. the final status: the whole cache
-    const scope = wholeCacheScope(op, cache, nodes, plan, settings.pullPolicy);
+    const scope = wholeCacheScope(op, cache, nodes, plan, settings.pullPolicy, settings.targeting);
     const { cacheSpec: _applied, previousFailures: _previous, ...record } = op;
     const status: ImageCacheStatus = {
-      ...cacheStatusFields(op.type, results, scope, op.previousFailures, settings.failureLimits),
+      ...cacheStatusFields(op.type, results, scope, op.previousFailures, settings.failureLimits, plan.skipped),
       startTime: cache.status?.startTime ?? this.deps.now().toISOString(),
       completionTime: this.deps.now().toISOString(),
       observedGeneration: Math.max(op.generation, cache.status?.observedGeneration ?? 0),

@@ -45,6 +45,100 @@ export const IMAGECACHE_WRITABLE_SCHEMA: Record<string, unknown> = {
                 "additionalProperties": {
                   "type": "string"
                 }
+              },
+              "affinity": {
+                "description": "Required node affinity of the entry (the pod API's shape), ANDed with nodeSelector",
+                "type": "object",
+                "properties": {
+                  "nodeAffinity": {
+                    "type": "object",
+                    "properties": {
+                      "requiredDuringSchedulingIgnoredDuringExecution": {
+                        "type": "object",
+                        "required": [
+                          "nodeSelectorTerms"
+                        ],
+                        "properties": {
+                          "nodeSelectorTerms": {
+                            "description": "ORed terms; the matchExpressions of one term are ANDed",
+                            "type": "array",
+                            "items": {
+                              "type": "object",
+                              "properties": {
+                                "matchExpressions": {
+                                  "type": "array",
+                                  "items": {
+                                    "type": "object",
+                                    "required": [
+                                      "key",
+                                      "operator"
+                                    ],
+                                    "properties": {
+                                      "key": {
+                                        "type": "string"
+                                      },
+                                      "operator": {
+                                        "type": "string",
+                                        "enum": [
+                                          "In",
+                                          "NotIn",
+                                          "Exists",
+                                          "DoesNotExist",
+                                          "Gt",
+                                          "Lt"
+                                        ]
+                                      },
+                                      "values": {
+                                        "type": "array",
+                                        "items": {
+                                          "type": "string"
+                                        }
+                                      }
+                                    }
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              },
+              "tolerations": {
+                "description": "Taints the pull pods tolerate (the pod API's shape); absent means every taint, as the original",
+                "type": "array",
+                "items": {
+                  "type": "object",
+                  "properties": {
+                    "key": {
+                      "type": "string"
+                    },
+                    "operator": {
+                      "type": "string",
+                      "enum": [
+                        "Exists",
+                        "Equal"
+                      ]
+                    },
+                    "value": {
+                      "type": "string"
+                    },
+                    "effect": {
+                      "type": "string",
+                      "enum": [
+                        "NoSchedule",
+                        "PreferNoSchedule",
+                        "NoExecute"
+                      ]
+                    },
+                    "tolerationSeconds": {
+                      "type": "integer",
+                      "format": "int64"
+                    }
+                  }
+                }
               }
             }
           }

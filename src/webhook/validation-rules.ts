@@ -26,7 +26,9 @@
 // in one list are both accepted, so existing manifests stay valid.
 
 import { WebhookMessage } from '../api/constants.js';
+import type { CacheSpecEntry as ApiCacheSpecEntry } from '../api/imagecache.js';
 import { parseImageReference } from '../images/image-reference.js';
+import { checkTargeting } from './targeting-rules.js';
 import { dns1123SubdomainError, labelKeyError, labelValueError } from './kubernetes-names.js';
 import { schemaViolations, withoutNulls, type SchemaViolation } from './schema-validation.js';
 
@@ -134,7 +136,7 @@ export function invalidSecretNameMessage(path: string, name: string, reason: str
 // ---------------------------------------------------------------------------------------------------
 
 /** A list whose structure has passed the schema (nulls pruned). */
-interface CacheSpecEntry {
+interface CacheSpecEntry extends Pick<ApiCacheSpecEntry, 'affinity' | 'tolerations'> {
   images?: string[];
   nodeSelector?: Record<string, string>;
 }
@@ -160,6 +162,8 @@ function checkEntry(entry: CacheSpecEntry, i: number, old: unknown): string | un
     if (seen.has(image)) return duplicateImageMessage(image);
     seen.add(image);
   }
+  const targetingError = checkTargeting(entry, path);
+  if (targetingError !== undefined) return targetingError;
   const selector = entry.nodeSelector ?? {};
   if (old !== undefined && sameNodeSelector(nodeSelectorOf(old), selector)) return undefined;
   for (const [key, value] of Object.entries(selector)) {

@@ -12,7 +12,7 @@ import { Message } from '../../../src/api/constants.js';
 import type { ImageCache } from '../../../src/api/imagecache.js';
 
 const POOL = ['registry.example/a:1', 'registry.example/b:1', 'registry.example/c:1', 'registry.example/d:1', 'fail.invalid/f:1'];
-const DEADLINE_S = 8;
+const DEADLINE_S = 20;
 const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 describe('ImageCache controller: generated sequences of edits, annotations and node changes', function () {
@@ -49,7 +49,7 @@ describe('ImageCache controller: generated sequences of edits, annotations and n
     }, 60_000);
     sa = await serviceAccountKubeconfig(kc, ns);
     ctrl = new ControllerProcess(sa.file, ['-v=4', '--leader-elect=false', '--image-cache-refresh-frequency=0s',
-      `--image-pull-deadline-duration=${DEADLINE_S}s`, '--pod-start-deadline-duration=4s', '--max-images-per-job=2'], { KUBEFLEDGED_NAMESPACE: ns }).start();
+      `--image-pull-deadline-duration=${DEADLINE_S}s`, '--pod-start-deadline-duration=15s', '--max-images-per-job=2'], { KUBEFLEDGED_NAMESPACE: ns }).start();
   });
 
   after(async function () {
@@ -129,7 +129,9 @@ describe('ImageCache controller: generated sequences of edits, annotations and n
     const what = `[${log.join('; ')}] -> ${JSON.stringify(c.status)}`;
     const st = c.status!;
     const took = (new Date(st.completionTime!).getTime() - new Date(st.startTime).getTime()) / 1000;
-    expect(took, `operation outlived its deadline: ${what}`).to.be.at.most(DEADLINE_S + 10);
+    // an operation ends by its last Job's creation + the pull deadline: work added mid-way (a node
+    // labelled in, an image gone from a node) may start one more Job late; plus reconcile latency
+    expect(took, `operation outlived its deadline: ${what}`).to.be.at.most(2 * DEADLINE_S + 15);
     const matching = (await core.listNode({ labelSelector: Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',') })).items
       .filter((n) => n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'))
       .map((n) => n.metadata!.labels!['kubernetes.io/hostname']!);

@@ -74,11 +74,11 @@ describe('ImageCache controller: restarts, timers, nodes, isolation', function (
     expect(second.logs.some((l) => l.includes('Completed sync actions for image cache ic-crash(create)'))).to.equal(true);
   });
 
-  it('unfinished pulls become failures at the deadline; a NotReady node reports "Check if node is ready"', async () => {
+  it('unfinished pulls become failures at the deadline; with --skip-not-ready-nodes=false (the original) a NotReady node reports "Check if node is ready"', async () => {
     const notReady = `${suite}-notready`;
     extraNodes.push(notReady);
     await core.createNode({ body: fakeNode(notReady, { labels: { 'kf-nr': suite }, notReady: true }) });
-    controller(['--image-pull-deadline-duration=5s', '--image-cache-refresh-frequency=0s']);
+    controller(['--image-pull-deadline-duration=5s', '--image-cache-refresh-frequency=0s', '--skip-not-ready-nodes=false']);
     await ics.create(ns, 'ic-deadline', { cacheSpec: [{ images: ['registry.example/x:1'], nodeSelector: { 'kf-nr': suite } }] });
     // a pull slower than the deadline (kwok: 6-16 s) fails with the reason it was waiting on
     await ics.create(ns, 'ic-slow', { cacheSpec: [{ images: ['slow.invalid/big:1', 'registry.example/small:1'], nodeSelector: sel }] });

@@ -42,6 +42,10 @@ const DEFAULTS: ControllerConfig = {
   maxImagesPerJob: 50,
   podStartDeadlineMs: 60_000,
   statusMaxFailedNodesPerImage: 10,
+  skipCordonedNodes: true,
+  skipNotReadyNodes: true,
+  targetNodeOs: ['linux'],
+  targetNodeArchitectures: ['amd64', 'arm64', 'arm', 'ppc64le', 's390x', '386', 'riscv64'],
   leaderElect: true,
   leaderElectLeaseDurationMs: 15_000,
   leaderElectRenewDeadlineMs: 10_000,
@@ -90,6 +94,10 @@ describe('config/controller-config', () => {
       ['node-flap-window', '30s', 'nodeFlapWindowMs', 30_000],
       ['pod-start-deadline-duration', '20s', 'podStartDeadlineMs', 20_000],
       ['status-max-failed-nodes-per-image', '5', 'statusMaxFailedNodesPerImage', 5],
+      ['skip-cordoned-nodes', 'false', 'skipCordonedNodes', false],
+      ['skip-not-ready-nodes', 'false', 'skipNotReadyNodes', false],
+      ['target-node-os', 'linux,windows', 'targetNodeOs', ['linux', 'windows']],
+      ['target-node-architectures', '', 'targetNodeArchitectures', []],
     ];
     for (const [flag, text, field, value] of cases) {
       it(`-${flag}`, () => {

@@ -1,0 +1,189 @@
+import { expect } from 'chai';
+import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
+import { OperationRunner, inBatches, type RunnerSettings } from '../../../src/reconcilers/operation-runner.js';
+import { ImageCacheReconciler, PendingTriggers } from '../../../src/reconcilers/imagecache-reconciler.js';
+import { StatusWriter } from '../../../src/status/status-writer.js';
+import type { EventRecorder } from '../../../src/status/event-recorder.js';
+import type { ImageCacheApi } from '../../../src/kube/imagecache-api.js';
+import type { Logger } from '../../../src/operator/logger.js';
+import type { ImageCache, ImageCacheStatus } from '../../../src/api/imagecache.js';
+
+const log = { debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger;
+
+function node(name: string, labels: Record<string, string> = {}): V1Node {
+  return { metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } }, status: { nodeInfo: { containerRuntimeVersion: 'containerd://1.7' } as never } };
+}
+
+/** An in-memory API server for one cache: resourceVersions, conditional writes, Jobs, annotations. */
+class FakeApi {
+  rv = 1;
+  cache: ImageCache;
+  jobs: V1Job[] = [];
+  created: string[] = [];
+  deleted: string[] = [];
+  events: string[] = [];
+  failCreate?: { code: number; message: string };
+  constructor(spec: ImageCache['spec'], annotations: Record<string, string> = {}) {
+    this.cache = { metadata: { name: 'ic', namespace: 'ns', uid: 'u1', generation: 1, resourceVersion: '1', annotations }, spec };
+  }
+  private bump(): ImageCache {
+    this.rv += 1;
+    this.cache = { ...this.cache, metadata: { ...this.cache.metadata, resourceVersion: String(this.rv) } };
+    return structuredClone(this.cache);
+  }
+  private check(rv?: string) {
+    if (rv && rv !== this.cache.metadata.resourceVersion) throw Object.assign(new Error('conflict'), { code: 409 });
+  }
+  async get() { return structuredClone(this.cache); }
+  async replaceStatus(_ns: string, _n: string, status: ImageCacheStatus, rv?: string) { this.check(rv); this.cache.status = structuredClone(status); return this.bump(); }
+  async mergeStatus(_ns: string, _n: string, fields: Partial<ImageCacheStatus>, rv?: string) { this.check(rv); this.cache.status = { ...this.cache.status!, ...fields }; return this.bump(); }
+  async removeAnnotations(_ns: string, _n: string, keys: string[]) {
+    const a = { ...(this.cache.metadata.annotations ?? {}) };
+    for (const k of keys) delete a[k];
+    this.cache.metadata.annotations = a;
+    return this.bump();
+  }
+  async createJob(job: V1Job) {
+    if (this.failCreate) throw Object.assign(new Error('x'), { code: this.failCreate.code, body: JSON.stringify({ message: this.failCreate.message }) });
+    if (this.jobs.some((j) => j.metadata!.name === job.metadata!.name)) return 'exists';
+    this.jobs.push({ ...job, metadata: { ...job.metadata, uid: `j-${this.jobs.length}`, creationTimestamp: new Date() } });
+    this.created.push(job.metadata!.name!);
+    return 'created';
+  }
+  async getJob(_ns: string, name: string) { return this.jobs.find((j) => j.metadata!.name === name); }
+  async deleteJob(_ns: string, name: string) { this.deleted.push(name); this.jobs = this.jobs.filter((j) => j.metadata!.name !== name); }
+  async jobCreateFailures() { return []; }
+  async createEvent() {}
+}
+
+const settings: RunnerSettings = {
+  pullPolicy: 'IfNotPresent', serviceAccountName: '', jobPriorityClassName: '', imageDeleteJobHostNetwork: false,
+  criSocketPath: '', criClientImage: 'cri', busyboxImage: 'bb', imagePullDeadlineMs: 60_000, deleteJobNamespace: '',
+  maxImagesPerJob: 50, jobRetentionPolicy: 'delete', jobsMaxSurge: 0, podStartDeadlineMs: 20_000,
+};
+
+function setup(api: FakeApi, nodes: V1Node[], over: Partial<RunnerSettings> = {}) {
+  let watched: V1Job[] = [];
+  const pods: V1Pod[] = [];
+  const index = new Map<string, ImageCache>();
+  const events: string[] = [];
+  const runner = new OperationRunner({
+    api: api as unknown as ImageCacheApi,
+    status: new StatusWriter(api as unknown as ImageCacheApi, { baseDelayMs: 1 }),
+    events: { record: async (_c: ImageCache, _t: string, reason: string) => { events.push(reason); } } as unknown as EventRecorder,
+    log, settings: { ...settings, ...over },
+    listNodes: () => nodes, listJobs: () => watched, listPods: () => pods, now: () => new Date(),
+    remember: (c) => index.set('ns/ic', c),
+  });
+  const triggers = new PendingTriggers(0);
+  const reconciler = new ImageCacheReconciler(api as unknown as ImageCacheApi, runner, triggers, log, false, {
+    read: (k) => index.get(k), remember: (c) => index.set('ns/ic', c),
+  });
+  return {
+    runner, reconciler, triggers, events, index, pods,
+    /** the watch catches up with the API server */
+    sync: () => { watched = structuredClone(api.jobs); index.set('ns/ic', structuredClone(api.cache)); },
+    /** every pod of every Job completes */
+    completeAll: () => {
+      for (const j of api.jobs) pods.push({ metadata: { name: `${j.metadata!.name}-p`, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Succeeded' } });
+    },
+  };
+}
+
+describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
+  it('create: Processing with an operation record, one Job per node, then Succeeded, annotation-free, Jobs deleted', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1', 'x.io/b:1'] }] });
+    const t = setup(api, [node('n1'), node('n2')]);
+    t.sync();
+    let r = await t.reconciler.reconcile('ns/ic');
+    expect(r.operation).to.equal('create');
+    expect(api.cache.status).to.include({ status: 'Processing', reason: 'ImageCacheCreate' });
+    expect(api.created).to.have.length(2);
+    // the watch has not shown the Jobs yet: a second pass must not create them again
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.created).to.have.length(2);
+    t.sync(); t.completeAll();
+    r = await t.reconciler.reconcile('ns/ic');
+    expect(r.requeueAfterMs).to.equal(0);
+    expect(api.cache.status).to.include({ status: 'Succeeded', message: 'All requested images pulled succesfully to respective nodes' });
+    expect(api.cache.status!.operation!.cacheSpec).to.equal(undefined); // stored once: lastAppliedSpec
+    expect(api.cache.status!.lastAppliedSpec!.cacheSpec).to.deep.equal([{ images: ['x.io/a:1', 'x.io/b:1'] }]);
+    expect(api.deleted).to.have.length(2);
+    expect(t.events).to.deep.equal(['ImageCacheCreate']);
+    // finished Jobs the watch still lists are not deleted again (no 404s)
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.deleted).to.have.length(2);
+  });
+
+  it('a stale read costs one conflict and a fresh look, never a wrong write', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const t = setup(api, [node('n1')]);
+    t.sync();
+    api.cache.metadata.annotations = { other: 'edit' };
+    api.rv += 1; api.cache.metadata.resourceVersion = String(api.rv); // someone wrote after our read
+    const r = await t.reconciler.reconcile('ns/ic');
+    expect(r.requeueAfterMs).to.equal(0);
+    expect(api.cache.status).to.equal(undefined);
+    expect(api.created).to.have.length(0);
+    await t.reconciler.reconcile('ns/ic'); // fetched fresh on the conflict
+    expect(api.cache.status!.status).to.equal('Processing');
+  });
+
+  it('a Job create refused for good (403/422) fails its images at once with the API message', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    api.failCreate = { code: 403, message: 'jobs.batch is forbidden: exceeded quota' };
+    const t = setup(api, [node('n1')]);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Failed' });
+    const f = api.cache.status!.failures!['x.io/a:1']![0]!;
+    expect(f.reason).to.equal('FailedCreate');
+    expect(f.message).to.contain('exceeded quota');
+  });
+
+  it('purge with a refresh asked for together: both annotations removed, no refresh afterwards', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] }, { 'kubefledged.io/purge-imagecache': '', 'kubefledged.io/refresh-imagecache': '' });
+    api.cache.status = { status: 'Succeeded', reason: 'ImageCacheCreate', message: '', startTime: '', observedGeneration: 1, lastAppliedSpec: { cacheSpec: [{ images: ['x.io/a:1'] }] } };
+    const t = setup(api, [node('n1')]);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status!.reason).to.equal('ImageCachePurge');
+    t.sync(); t.completeAll();
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Succeeded', reason: 'ImageCachePurge' });
+    expect(api.cache.metadata.annotations).to.deep.equal({});
+    t.sync();
+    const r = await t.reconciler.reconcile('ns/ic');
+    expect(r.operation).to.equal(undefined);
+    expect(api.cache.status!.reason).to.equal('ImageCachePurge');
+  });
+
+  it('an update consumes no joined node: the node gets its full refresh after the update', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1', 'x.io/b:1'] }] });
+    api.cache.metadata.generation = 2;
+    api.cache.status = { status: 'Succeeded', reason: 'ImageCacheCreate', message: '', startTime: '', observedGeneration: 1, lastAppliedSpec: { cacheSpec: [{ images: ['x.io/a:1'] }] } };
+    const t = setup(api, [node('n1'), node('new')]);
+    t.triggers.addJoinedNode('ns/ic', 'new');
+    t.sync();
+    const r1 = await t.reconciler.reconcile('ns/ic');
+    expect(r1.operation).to.equal('update');
+    t.sync(); t.completeAll();
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Succeeded', reason: 'ImageCacheUpdate' });
+    t.sync();
+    const r2 = await t.reconciler.reconcile('ns/ic');
+    expect(r2.operation).to.equal('refresh');
+    expect(api.cache.status!.operation!.nodes).to.deep.equal(['new']);
+  });
+
+  it('inBatches never runs more than the limit at once', async () => {
+    let running = 0;
+    let peak = 0;
+    await inBatches(Array.from({ length: 50 }, (_, i) => i), 8, async () => {
+      running += 1; peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 1));
+      running -= 1;
+    });
+    expect(peak).to.equal(8);
+  });
+});
