@@ -61,6 +61,10 @@ export interface ControllerConfig {
   podStartDeadlineMs: number;
   /** --status-max-failed-nodes-per-image: nodes listed per image in status.failures (the rest are counted). */
   statusMaxFailedNodesPerImage: number;
+  /** --max-pull-pods-per-node: concurrent pull pods on one node (all caches); 0 = unlimited. */
+  maxPullPodsPerNode: number;
+  /** --max-pulls-per-registry: images being pulled from one registry host across the cluster; 0 = unlimited. */
+  maxPullsPerRegistry: number;
   /** --skip-cordoned-nodes: leave cordoned nodes out (and report them); false = the original's behaviour. */
   skipCordonedNodes: boolean;
   /** --skip-not-ready-nodes: leave NotReady nodes out (and report them) instead of failing them. */
@@ -195,6 +199,18 @@ export const CONTROLLER_FLAGS = {
     min: 1000,
     description:
       'How long a Job\'s pod may take to start on its node (scheduled and taken up by the kubelet) before the images of that node fail with the reason (unschedulable, node not running pods, pods not created); at most the pull deadline',
+  },
+  'max-pull-pods-per-node': {
+    type: 'int',
+    default: 0,
+    min: 0,
+    description: 'Maximum number of image pull pods running at the same time on one node, over all caches; 0 means unlimited (e.g. 1 lets a node pull one Job at a time)',
+  },
+  'max-pulls-per-registry': {
+    type: 'int',
+    default: 0,
+    min: 0,
+    description: 'Maximum number of images being pulled at the same time from one registry host, over all nodes and caches; 0 means unlimited (e.g. 50 spares a registry a 1,000-node burst)',
   },
   'skip-cordoned-nodes': {
     type: 'bool',
@@ -346,6 +362,8 @@ export function parseControllerConfig(
     maxImagesPerJob: v['max-images-per-job'],
     podStartDeadlineMs: v['pod-start-deadline-duration'],
     statusMaxFailedNodesPerImage: v['status-max-failed-nodes-per-image'],
+    maxPullPodsPerNode: v['max-pull-pods-per-node'],
+    maxPullsPerRegistry: v['max-pulls-per-registry'],
     skipCordonedNodes: v['skip-cordoned-nodes'],
     skipNotReadyNodes: v['skip-not-ready-nodes'],
     targetNodeOs: commaList(v['target-node-os']),

@@ -95,6 +95,8 @@ export class Controller {
         podStartDeadlineMs: config.podStartDeadlineMs,
         deleteJobNamespace: config.namespace,
         failureLimits: { maxNodesPerImage: config.statusMaxFailedNodesPerImage, maxMessageLength: 256 },
+        maxPullPodsPerNode: config.maxPullPodsPerNode,
+        maxPullsPerRegistry: config.maxPullsPerRegistry,
         targeting: {
           skipCordoned: config.skipCordonedNodes,
           skipNotReady: config.skipNotReadyNodes,

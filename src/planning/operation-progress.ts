@@ -15,6 +15,7 @@ import { chunk, imageKey, type Action, type ImageWork, type NodeWork, type Opera
 import type { PairResult } from './status-computation.js';
 import { expire, jobOutcomes, podsOfJob, type ImageOutcome } from '../jobs/job-results.js';
 import { readJobWork } from '../jobs/job-labels.js';
+import { parseImageReference } from '../images/image-reference.js';
 
 /** Why a Job's pods could not be created (the Job controller's FailedCreate Event). */
 export interface CreateFailure {
@@ -46,6 +47,25 @@ export interface ProgressInput {
   createFailures: ReadonlyMap<string, CreateFailure>;
   /** Whether a Job can be built for this node and action (a delete Job needs a known runtime socket). */
   buildable(node: NodeWork, action: Action): CreateFailure | undefined;
+  /** Caps on pulls beyond --jobs-max-surge (per node, per registry host); absent = none. */
+  throttle?: Throttle;
+}
+
+/**
+ * How many more pulls may start now (all caches count): pull pods on a node (--max-pull-pods-per-node),
+ * and images being pulled from a registry host across the cluster (--max-pulls-per-registry).
+ */
+export interface Throttle {
+  nodeSlots(node: string): number;
+  registrySlots(registry: string): number;
+  readonly maxPodsPerNode: number;
+  readonly maxPullsPerRegistry: number;
+}
+
+/** The registry host of an image reference ("docker.io" for Docker Hub names). */
+export function registryOf(image: string): string {
+  const parsed = parseImageReference(image);
+  return parsed.ok ? parsed.ref.registry : '';
 }
 
 export interface Progress {
@@ -144,6 +164,8 @@ export function operationProgress(input: ProgressInput): Progress {
   const create: JobRequest[] = [];
   let budget = input.createBudget;
   let deferred = 0;
+  const nodeUsed = new Map<string, number>();
+  const registryUsed = new Map<string, number>();
 
   for (const node of input.plan.nodes) {
     const pair = (w: ImageWork, action: Action, state: PairResult['state'], reason = '', message = ''): PairResult => ({
@@ -168,14 +190,48 @@ export function operationProgress(input: ProgressInput): Progress {
         for (const w of uncovered) results.push(pair(w, action, 'failed', unbuildable.reason, unbuildable.message));
         continue;
       }
-      for (const images of chunk(uncovered, input.maxImagesPerJob)) {
-        if (budget > 0) {
+      // pulls also wait for a slot on their node and from their registry
+      let ready = uncovered;
+      if (action === 'pull' && input.throttle) {
+        const t = input.throttle;
+        ready = [];
+        const nodeFull = nodeUsed.get(node.node) ?? 0;
+        if (t.maxPodsPerNode > 0 && t.nodeSlots(node.node) - nodeFull <= 0) {
+          deferred += 1;
+          for (const w of uncovered) results.push(pair(w, action, 'pending', 'PullDeferred', `Waiting: at most ${t.maxPodsPerNode} pull pods per node (--max-pull-pods-per-node)`));
+          continue;
+        }
+        for (const w of uncovered) {
+          const reg = registryOf(w.image);
+          const used = registryUsed.get(reg) ?? 0;
+          if (t.maxPullsPerRegistry > 0 && t.registrySlots(reg) - used <= 0) {
+            results.push(pair(w, action, 'pending', 'PullDeferred', `Waiting: at most ${t.maxPullsPerRegistry} concurrent pulls from ${reg} (--max-pulls-per-registry)`));
+            deferred += 1;
+          } else {
+            ready.push(w);
+            registryUsed.set(reg, used + 1);
+          }
+        }
+      }
+      for (const images of chunk(ready, input.maxImagesPerJob)) {
+        const nodeFull = input.throttle && action === 'pull' && input.throttle.maxPodsPerNode > 0
+          && input.throttle.nodeSlots(node.node) - (nodeUsed.get(node.node) ?? 0) <= 0;
+        if (budget > 0 && !nodeFull) {
           budget -= 1;
+          if (action === 'pull') nodeUsed.set(node.node, (nodeUsed.get(node.node) ?? 0) + 1);
           create.push({ node, action, images });
           for (const w of images) results.push(pair(w, action, 'pending', 'JobPending', 'The Job is being created'));
         } else {
           deferred += 1;
-          for (const w of images) results.push(pair(w, action, 'pending', 'JobDeferred', 'Waiting for a Job slot (--jobs-max-surge)'));
+          for (const w of images) {
+            results.push(nodeFull
+              ? pair(w, action, 'pending', 'PullDeferred', `Waiting: at most ${input.throttle!.maxPodsPerNode} pull pods per node (--max-pull-pods-per-node)`)
+              : pair(w, action, 'pending', 'JobDeferred', 'Waiting for a Job slot (--jobs-max-surge)'));
+            if (action === 'pull' && input.throttle) {
+              const reg = registryOf(w.image);
+              registryUsed.set(reg, (registryUsed.get(reg) ?? 1) - 1);
+            }
+          }
         }
       }
     }

@@ -66,6 +66,11 @@ export class JobTracker {
     for (const k of keys) if (!this.settled.has(k)) this.settled.set(k, t);
   }
 
+  /** Whether a Job is still working: not finished and not settled. */
+  isRunning(job: V1Job): boolean {
+    return !finished(job) && !this.settled.has(jobKey(job));
+  }
+
   /** Jobs that hold a --jobs-max-surge slot: not finished, not settled, plus the creates in flight. */
   running(jobs: readonly V1Job[]): number {
     return jobs.filter((j) => !finished(j) && !this.settled.has(jobKey(j))).length + this.inFlight;

@@ -12,7 +12,7 @@ import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ImageCache, ImageCacheStatus, OperationRecord } from '../api/imagecache.js';
 import { Status } from '../api/constants.js';
 import { planOperation, type Action, type NodeWork, type OperationPlan, type PullPolicy } from '../planning/operation-plan.js';
-import { operationProgress, pairKey, type CreateFailure, type JobRequest } from '../planning/operation-progress.js';
+import { operationProgress, pairKey, registryOf, type CreateFailure, type JobRequest, type Throttle } from '../planning/operation-progress.js';
 import {
   cacheCounts, cacheStatusFields, carriedFailures, processingStatus,
   type CacheScope, type FailureLimits, type PairResult,
@@ -20,7 +20,7 @@ import {
 import type { NextOperation } from '../planning/next-operation.js';
 import type { TargetingPolicy } from '../planning/node-selection.js';
 import { buildDeleteJob, buildPullJob, type JobSettings } from '../jobs/job-factory.js';
-import { LABEL_CACHE_NAMESPACE, LABEL_CACHE_UID, LABEL_OPERATION, labelValue } from '../jobs/job-labels.js';
+import { LABEL_ACTION, LABEL_CACHE_NAMESPACE, LABEL_CACHE_UID, LABEL_OPERATION, labelValue, readJobWork } from '../jobs/job-labels.js';
 import { selectCriSocket } from '../cri/runtime-socket.js';
 import { isUnsatisfiable, type ImageCacheApi } from '../kube/imagecache-api.js';
 import type { StatusWriter } from '../status/status-writer.js';
@@ -40,6 +40,10 @@ export interface RunnerSettings extends JobSettings {
   failureLimits?: FailureLimits;
   /** Which selected nodes are left out and reported (cordoned, NotReady, platform); default: none. */
   targeting?: TargetingPolicy;
+  /** --max-pull-pods-per-node; 0 = unlimited. */
+  maxPullPodsPerNode?: number;
+  /** --max-pulls-per-registry (images being pulled from one registry host across the cluster); 0 = unlimited. */
+  maxPullsPerRegistry?: number;
 }
 
 export interface RunnerHooks {
@@ -161,6 +165,7 @@ export class OperationRunner {
       createBudget: budget,
       createFailures: this.tracker.createFailures,
       buildable: (node, action) => (action === 'delete' ? this.deleteJobUnbuildable(node) : undefined),
+      throttle: this.throttle(),
     });
     this.tracker.settle(progress.settledJobs);
 
@@ -187,7 +192,7 @@ export class OperationRunner {
     const wait = foundFailures ? 0
       : creates.retry ? 2_000
         : creates.created > 0 ? 1_000
-          : progress.deferred > 0 || progress.podlessJobs.length > 0 ? 2_000
+          : progress.deferred > 0 || progress.podlessJobs.length > 0 ? 1_000
             : Math.max(500, Math.min(MAX_REQUEUE_MS, (progress.nextDeadline ?? now + MAX_REQUEUE_MS) - now + 100));
     return { done: false, requeueAfterMs: wait };
   }
@@ -197,6 +202,31 @@ export class OperationRunner {
     const surge = this.deps.settings.jobsMaxSurge;
     if (surge <= 0) return Infinity;
     return Math.max(0, surge - this.tracker.running(this.tracker.view(this.deps.listJobs())));
+  }
+
+  /** Pull slots left per node and per registry host, counted over the running pull Jobs of every cache. */
+  private throttle(): Throttle | undefined {
+    const maxPodsPerNode = this.deps.settings.maxPullPodsPerNode ?? 0;
+    const maxPullsPerRegistry = this.deps.settings.maxPullsPerRegistry ?? 0;
+    if (maxPodsPerNode <= 0 && maxPullsPerRegistry <= 0) return undefined;
+    const perNode = new Map<string, number>();
+    const perRegistry = new Map<string, number>();
+    for (const job of this.tracker.view(this.deps.listJobs())) {
+      if (job.metadata?.labels?.[LABEL_ACTION] !== 'pull' || !this.tracker.isRunning(job)) continue;
+      const work = readJobWork(job.metadata?.annotations);
+      if (!work) continue;
+      perNode.set(work.node, (perNode.get(work.node) ?? 0) + 1);
+      for (const images of Object.values(work.containers)) {
+        const reg = registryOf(images[0] ?? '');
+        perRegistry.set(reg, (perRegistry.get(reg) ?? 0) + 1);
+      }
+    }
+    return {
+      maxPodsPerNode,
+      maxPullsPerRegistry,
+      nodeSlots: (node) => (maxPodsPerNode > 0 ? maxPodsPerNode - (perNode.get(node) ?? 0) : Infinity),
+      registrySlots: (reg) => (maxPullsPerRegistry > 0 ? maxPullsPerRegistry - (perRegistry.get(reg) ?? 0) : Infinity),
+    };
   }
 
   private deleteJobUnbuildable(node: NodeWork): CreateFailure | undefined {
