@@ -68,8 +68,19 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
+  // The first list must succeed before the watch starts: the SDK exits on a watch error, and a CRD
+  // that was just created answers 429 for a moment ("storage is (re)initializing").
+  for (let attempt = 0; ; attempt++) {
+    try {
+      for (const o of await api.list(config.namespace)) queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
+      break;
+    } catch (err) {
+      const delay = Math.min(1000 * 2 ** attempt, 30_000);
+      log.warn('cannot list KubeFledged objects yet; retrying', { namespace: config.namespace, error: String(err), retryInMs: delay });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
   await operator.start();
-  await relist();
   log.info('kubefledged-operator started', { namespace: config.namespace, chart, chartDir: config.chartDir, helm: config.helmBinary });
 }
 

@@ -50,9 +50,15 @@ export interface ReleaseLog {
   warn(message: string, meta?: Record<string, unknown>): unknown;
 }
 
-/** A refusal by the API server that retrying cannot fix (invalid, forbidden, ...), unlike 409/429/5xx. */
-function isPermanent(err: unknown): boolean {
-  return err instanceof ApplyError && err.code !== undefined && err.code >= 400 && err.code < 500 && err.code !== 409 && err.code !== 429;
+/**
+ * A refusal by the API server that retrying cannot fix: invalid, forbidden, ... (4xx but 408/409/429),
+ * and a value of the wrong type, which server-side apply reports as a 500 "failed to create typed patch
+ * object". Network errors, conflicts, throttling and other 5xx are retried.
+ */
+export function isPermanent(err: unknown): boolean {
+  if (!(err instanceof ApplyError) || err.code === undefined) return false;
+  if (err.code === 500) return /failed to create typed patch object/.test(err.message);
+  return err.code >= 400 && err.code < 500 && ![408, 409, 429].includes(err.code);
 }
 
 export class ReleaseReconciler {
