@@ -167,6 +167,32 @@ export function pruneList(live: KubeObject[], desired: KubeObject[]): KubeObject
   return live.filter((o) => !keep.has(objectKey(o))).sort((a, b) => order(b) - order(a));
 }
 
+interface RoleRef {
+  kind: string;
+  name: string;
+}
+
+/**
+ * The objects the server-side dry run can judge. A binding whose role is new in this release is left
+ * out: the dry run stores nothing, so the API server's escalation check of the binding cannot find the
+ * role and refuses it (kubernetes/kubernetes RBAC: a binding is allowed when its role's rules are held,
+ * which needs the role to exist). Such a binding is applied after its role; a refusal then is ApplyFailed.
+ */
+export function dryRunnable(desired: KubeObject[], live: KubeObject[]): KubeObject[] {
+  const liveKeys = new Set(live.map(objectKey));
+  const newRoles = new Set(
+    desired
+      .filter((o) => (o.kind === 'Role' || o.kind === 'ClusterRole') && !liveKeys.has(objectKey(o)))
+      .map((o) => `${o.kind}|${o.kind === 'Role' ? o.metadata.namespace : ''}|${o.metadata.name}`),
+  );
+  return desired.filter((o) => {
+    if (o.kind !== 'RoleBinding' && o.kind !== 'ClusterRoleBinding') return true;
+    const ref = (o as { roleRef?: RoleRef }).roleRef;
+    if (!ref) return true;
+    return !newRoles.has(`${ref.kind}|${ref.kind === 'Role' ? o.metadata.namespace : ''}|${ref.name}`);
+  });
+}
+
 /** The CRDs of the chart (crds/) that the cluster lacks: created once, never updated or deleted (Helm's rule). */
 export function missingCrds(chartCrds: KubeObject[], existingNames: Set<string>): KubeObject[] {
   return chartCrds.filter((c) => !existingNames.has(c.metadata.name));

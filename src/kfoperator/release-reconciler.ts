@@ -1,14 +1,16 @@
 // Reconcile of one KubeFledged object (level-based: the same answer whatever event woke it):
 //   deleted        -> remove every object of the release, then the finalizer
-//   otherwise      -> finalizer; render the chart for the spec; server-side dry run of every object (a
-//                     refusal applies nothing and leaves the previous release running); create missing
-//                     CRDs; apply every object; prune what the rendering no longer has; report status.
+//   otherwise      -> finalizer; render the chart for the spec; list the release's live objects;
+//                     server-side dry run of every object (a refusal applies nothing and leaves the
+//                     previous release running); create missing CRDs; apply every object; prune the
+//                     live objects the rendering no longer has; report status.
 // Decisions come from release-plan.ts; the I/O is behind the small interfaces below.
 import { FINALIZER, Reason, type KubeFledged, type KubeFledgedStatus } from './kubefledged.js';
 import {
   ValuesError,
   canonicalJson,
   describe,
+  dryRunnable,
   mergeValues,
   missingCrds,
   nextStatus,
@@ -104,8 +106,9 @@ export class ReleaseReconciler {
       return; // retrying cannot help: the next edit of the spec brings a new reconcile
     }
 
-    // Nothing is applied unless the API server accepts every object.
-    for (const o of desired) {
+    // Nothing is applied unless the API server accepts every object (but bindings to new roles, see dryRunnable).
+    const live = await this.cluster.listOwned(owner);
+    for (const o of dryRunnable(desired, live)) {
       try {
         await this.cluster.apply(o, true);
       } catch (err) {
@@ -126,7 +129,7 @@ export class ReleaseReconciler {
         await this.cluster.createCrd({ ...crd, metadata: { ...crd.metadata, labels: { ...crd.metadata.labels, ...ownerLabels(owner) } } });
       }
       for (const o of desired) await this.cluster.apply(o, false);
-      pruned = pruneList(await this.cluster.listOwned(owner), desired);
+      pruned = pruneList(live, desired);
       for (const o of pruned) await this.cluster.delete(o);
     } catch (err) {
       await this.report(obj, { status: 'False', reason: Reason.ApplyFailed, message: `applying the release failed (retrying): ${(err as Error).message}` });

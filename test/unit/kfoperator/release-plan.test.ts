@@ -5,6 +5,7 @@ import {
   MANAGED_KINDS,
   ValuesError,
   canonicalJson,
+  dryRunnable,
   helmErrorMessage,
   mergeValues,
   missingCrds,
@@ -144,6 +145,28 @@ describe('kfoperator: release plan', () => {
       expect(objectKey(obj('apps/v1', 'Deployment', 'd', 'a'))).not.to.equal(objectKey(obj('apps/v1', 'Deployment', 'd', 'b')));
       expect(objectKey(obj('rbac.authorization.k8s.io/v1', 'Role', 'r', 'a'))).not.to.equal(objectKey(obj('v1', 'Role', 'r', 'a')));
     });
+  });
+
+  it('dryRunnable leaves out the bindings whose role is new in this release, and only those', () => {
+    const rbac = 'rbac.authorization.k8s.io/v1';
+    const binding = (kind: string, name: string, roleKind: string, role: string, namespace?: string): KubeObject => ({
+      ...obj(rbac, kind, name, namespace),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name: role },
+    });
+    const desired = [
+      obj(rbac, 'ClusterRole', 'new-cr'),
+      obj(rbac, 'ClusterRole', 'old-cr'),
+      obj(rbac, 'Role', 'new-r', 'kf'),
+      binding('ClusterRoleBinding', 'b1', 'ClusterRole', 'new-cr'),
+      binding('ClusterRoleBinding', 'b2', 'ClusterRole', 'old-cr'),
+      binding('RoleBinding', 'b3', 'Role', 'new-r', 'kf'),
+      binding('RoleBinding', 'b4', 'ClusterRole', 'new-cr', 'kf'),
+      binding('RoleBinding', 'b5', 'ClusterRole', 'view', 'kf'),
+      obj('apps/v1', 'Deployment', 'd', 'kf'),
+    ];
+    const live = [obj(rbac, 'ClusterRole', 'old-cr')];
+    expect(dryRunnable(desired, live).map((o) => o.metadata.name)).to.deep.equal(['new-cr', 'old-cr', 'new-r', 'b2', 'b5', 'd']);
+    expect(dryRunnable(desired, desired)).to.have.length(desired.length);
   });
 
   it('selects the objects of one release by its two owner labels', () => {
