@@ -152,6 +152,17 @@ describe('install: Makefile targets', function () {
       expect(snapshotFiles()).to.deep.equal(before);
     });
 
+    it('runs the operator from the project image of this release, or OPERATOR_IMAGE', async () => {
+      const image = async (...vars: string[]) => {
+        const lines = await dryRun('deploy-using-operator', ...vars);
+        const deployment = (await stream(lines[3]!)).find((o) => o.kind === 'Deployment')!;
+        return (deployment as unknown as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0]!.image;
+      };
+      expect(await image()).to.equal(`docker.io/senthilrch/kubefledged-controller:${appVersion()}`);
+      expect(await image('OPERATOR_IMAGE=registry.example/kf:v9')).to.equal('registry.example/kf:v9');
+      expect(await image('CONTROLLER_IMAGE_REPO=registry.example/ctl', 'RELEASE_VERSION=v1.2.3')).to.equal('registry.example/ctl:v1.2.3');
+    });
+
     it('KUBEFLEDGED_CR points the targets at another KubeFledged object', async () => {
       const lines = (await dryRun('deploy-using-operator', 'KUBEFLEDGED_CR=/tmp/my-kf.yaml')).join('\n');
       expect(lines).to.contain('for f in /tmp/my-kf.yaml;');

@@ -139,6 +139,15 @@ describe('kfoperator: the chart is the template', function () {
     expect(operatorClusterRole.some((r) => r.resources.includes('secrets'))).to.equal(false);
   });
 
+  it('lists every rule of its ClusterRole and Role in docs/operator.md', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs', 'operator.md'), 'utf8').split('\n');
+    for (const rule of [...operatorClusterRole, ...operatorRole]) {
+      const row = doc.find((l) => l.includes(`| ${rule.resources.join(', ')} | ${rule.verbs.join(', ')} |`));
+      expect(row, `docs/operator.md row for ${rule.resources.join(', ')}: ${rule.verbs.join(', ')}`).to.be.a('string');
+      for (const g of rule.apiGroups) expect(row, rule.resources.join(',')).to.contain(g ? `\`${g}\`` : '`""`');
+    }
+  });
+
   it('ships the KubeFledged CRD of the original (identity, preserved fields, status subresource), a copy of crds/', () => {
     expect(fs.readFileSync(CRD_FILE, 'utf8')).to.equal(fs.readFileSync(CRD_SOURCE, 'utf8'));
     const crd = readYaml<{ metadata: { name: string }; spec: Record<string, unknown> & { versions: Record<string, unknown>[] } }>(CRD_FILE);
@@ -165,6 +174,8 @@ describe('kfoperator: the chart is the template', function () {
     expect(restrictedViolations(spec)).to.deep.equal([]);
     const c = spec.containers[0]!;
     expect(c.command).to.deep.equal(['/opt/bin/kubefledged-operator']);
+    const appVersion = readYaml<{ appVersion: string }>(path.join(CHART_DIR, 'Chart.yaml')).appVersion;
+    expect(c.image, 'the project image of this release (make deploy-using-operator replaces it with OPERATOR_IMAGE)').to.equal(`docker.io/senthilrch/kubefledged-controller:${appVersion}`);
     expect(c.env!.find((e) => e.name === 'WATCH_NAMESPACE')).to.deep.equal({ name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
     expect(c.env!.map((e) => e.name)).to.include.members(['POD_NAME', 'OPERATOR_NAME', 'HELM_BINARY', 'KUBEFLEDGED_CHART_DIR']);
   });
