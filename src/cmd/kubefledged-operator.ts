@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   const kc = loadKubeConfig({ kubeconfig: config.kubeconfig });
   const api = new KubeFledgedApi(kc);
   const renderer = new ChartRenderer(config.chartDir, config.helmBinary);
-  const chart = renderer.info().chart; // fails now, not at the first event, when the chart is missing
+  // fail now, not at the first event, when the chart or helm is missing
+  const chart = renderer.info().chart;
+  const helmVersion = await renderer.helmVersion();
   const reconciler = new ReleaseReconciler(api, new ClusterApplier(kc), renderer, log);
   const queue = new WorkQueue();
   const operator = new KubeFledgedOperator(config.namespace, (key) => queue.add(key), log);
@@ -81,7 +83,7 @@ async function main(): Promise<void> {
     }
   }
   await operator.start();
-  log.info('kubefledged-operator started', { namespace: config.namespace, chart, chartDir: config.chartDir, helm: config.helmBinary });
+  log.info('kubefledged-operator started', { namespace: config.namespace, chart, chartDir: config.chartDir, helm: config.helmBinary, helmVersion });
 }
 
 main().catch((err) => {

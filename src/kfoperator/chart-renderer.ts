@@ -56,6 +56,16 @@ export class ChartRenderer {
     return { chart: `${chart.name}-${chart.version}`, defaults };
   }
 
+  /** `helm version --short`: fails at startup, naming HELM_BINARY, when helm cannot run. */
+  async helmVersion(): Promise<string> {
+    try {
+      const { stdout } = await execFileAsync(this.helm, ['version', '--short'], { timeout: 30_000 });
+      return stdout.trim();
+    } catch (err) {
+      throw new Error(`cannot run helm binary ${this.helm} (${(err as Error).message.split('\n')[0]}): set HELM_BINARY to its path`, { cause: err });
+    }
+  }
+
   /** Renders the release; a refusal of helm (schema, `fail` in a template) is a ValuesError with helm's words. */
   async render(release: string, namespace: string, values: Record<string, unknown>): Promise<Rendering> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kf-operator-'));

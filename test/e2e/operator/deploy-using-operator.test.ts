@@ -12,13 +12,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
-import { adminKubeConfig, eventually, kubectl, uniqueName } from '../../support/cluster.js';
+import { ROOT, adminKubeConfig, eventually, kubectl, uniqueName } from '../../support/cluster.js';
 import { helm, render } from '../../unit/install/support/chart.js';
 import { EntrypointProcess, removeKubeconfig, run, serviceAccountKubeconfig } from '../install/support/install-env.js';
 import { GROUP, OWNER_NAME_LABEL, PLURAL, VERSION, type KubeFledged } from '../../../src/kfoperator/kubefledged.js';
 import { mergeValues } from '../../../src/kfoperator/release-plan.js';
 
-const SAMPLE = 'deploy/kubefledged-operator/deploy/crds/charts.helm.kubefledged.io_v1alpha2_kubefledged_cr.yaml';
+const SAMPLE = path.join(ROOT, 'deploy/kubefledged-operator/deploy/crds/charts.helm.kubefledged.io_v1alpha2_kubefledged_cr.yaml');
 const OPERATOR_CRD = 'customresourcedefinition.apiextensions.k8s.io/kubefledgeds.charts.helm.kubefledged.io';
 const IMAGECACHE_CRD = 'customresourcedefinition.apiextensions.k8s.io/imagecaches.kubefledged.io';
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -91,7 +91,7 @@ describe('operator (e2e): make deploy-using-operator / remove-kubefledged-and-op
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kf-operator-e2e-'));
-    const sample = parse(fs.readFileSync(path.join(process.cwd(), SAMPLE), 'utf8')) as KubeFledged;
+    const sample = parse(fs.readFileSync(SAMPLE, 'utf8')) as KubeFledged;
     sample.metadata.name = release; // namespace stays kube-fledged: the Makefile points it at $(KUBEFLEDGED_NAMESPACE)
     sample.spec = mergeValues(sample.spec, e2eValues);
     crFile = path.join(dir, 'kubefledged.yaml');
@@ -142,6 +142,9 @@ describe('operator (e2e): make deploy-using-operator / remove-kubefledged-and-op
     const pods = await core.listNamespacedPod({ namespace: ns });
     expect(pods.items.map((p) => p.metadata!.labels!.kubefledged).sort()).to.deep.equal(['kubefledged-controller', 'kubefledged-operator', 'kubefledged-webhook-server']);
     expect(await ownedObjects()).to.have.length(Number(/^(\d+)/.exec(message)![1]));
+    // the original's sample object, unchanged but for its namespace, is accepted as it is
+    const sample = fs.readFileSync(SAMPLE, 'utf8').replace(/^ {2}namespace: kube-fledged$/m, `  namespace: ${ns}`);
+    expect(await kubectl(['create', '--dry-run=server', '-f', '-'], sample)).to.contain('kubefledged.charts.helm.kubefledged.io/kube-fledged created (server dry run)');
     // the controller's CRD is there; created by the operator (and labelled so) when it was missing
     const crd = JSON.parse(await kubectl(['get', IMAGECACHE_CRD, '-o', 'json'])) as { metadata: { labels?: Record<string, string> } };
     if (!stateBefore.includes(IMAGECACHE_CRD)) expect(crd.metadata.labels).to.include({ 'charts.helm.kubefledged.io/owner-namespace': ns });

@@ -97,6 +97,12 @@ describe('kfoperator: the chart is the template', function () {
     expect((port as Error).message).to.contain('webhookService.targetPort (1) must equal args.webhookServerPort');
   });
 
+  it('checks at startup that helm runs, naming HELM_BINARY when it does not', async () => {
+    expect(await renderer.helmVersion()).to.match(/^v3\./);
+    const err = await new ChartRenderer(CHART_DIR, '/nonexistent/helm').helmVersion().catch((e: unknown) => e);
+    expect((err as Error).message).to.match(/^cannot run helm binary \/nonexistent\/helm .*: set HELM_BINARY to its path$/);
+  });
+
   it('renders the chart\'s CRD (crds/) for the operator to create when missing', async () => {
     const { crds } = await renderer.render('kube-fledged', 'kf-ns', {});
     expect(crds.map((c) => c.metadata.name)).to.deep.equal(['imagecaches.kubefledged.io']);
