@@ -109,6 +109,7 @@ describe('operator (e2e): make deploy-using-operator / remove-kubefledged-and-op
   it('make deploy-using-operator: the operator (restricted namespace, its own ServiceAccount) installs kube-fledged and reports Deployed', async () => {
     // A user's namespace that enforces Pod Security "restricted": pods that break it are never created.
     await core.createNamespace({ body: { metadata: { name: ns, labels: { 'kubefledged.io/test': 'true', 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' } } } });
+    const tree = await run('git', ['status', '--porcelain', '--', 'deploy', 'helm']);
     const deploying = make('deploy-using-operator');
     deploying.catch(() => undefined);
     // kwok plays the operator's pod; the operator itself runs here, with the token of the ServiceAccount the target created.
@@ -122,6 +123,7 @@ describe('operator (e2e): make deploy-using-operator / remove-kubefledged-and-op
     expect(stdout).to.contain(`kubefledged.charts.helm.kubefledged.io/${release} condition met`);
     expect(stdout).to.contain(`deployment "${fullname}-controller" successfully rolled out`);
     expect(stdout).to.contain(`deployment "${fullname}-webhook-server" successfully rolled out`);
+    expect((await run('git', ['status', '--porcelain', '--', 'deploy', 'helm'])).stdout, 'the working tree is unmodified').to.equal(tree.stdout);
 
     const { obj, status, reason, message } = await deployedAt(1);
     expect([status, reason]).to.deep.equal(['True', 'InstallSuccessful']);
