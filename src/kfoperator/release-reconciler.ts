@@ -77,6 +77,7 @@ export class ReleaseReconciler {
   }
 
   async reconcile(key: string): Promise<void> {
+    const started = Date.now();
     const slash = key.indexOf('/');
     const namespace = key.slice(0, slash);
     const name = key.slice(slash + 1);
@@ -147,6 +148,7 @@ export class ReleaseReconciler {
       },
       { valuesHash: hash, release: { name, chart: info.chart, objects: desired.length } },
     );
+    this.log.info('release applied', { kubefledged: key, objects: desired.length, pruned: pruned.length, durationMs: Date.now() - started });
   }
 
   /** Deletes every object of the release, in uninstall order; returns how many there were. */

@@ -166,6 +166,19 @@ describe('operator (e2e): make deploy-using-operator / remove-kubefledged-and-op
     }, 60_000, 500);
   });
 
+  it('a restarted operator restores what was changed behind its back (startup list, level-based reconcile)', async () => {
+    const stopped = Date.now();
+    await operator!.stop(); // SIGTERM: drains the reconciles in flight and exits
+    expect(operator!.running()).to.equal(false);
+    expect(Date.now() - stopped, 'exits on SIGTERM without being killed').to.be.lessThan(10_000);
+    await apps.deleteNamespacedDeployment({ name: `${fullname}-controller`, namespace: ns });
+    operator = new EntrypointProcess('kubefledged-operator', [`--kubeconfig=${saKubeconfig}`, '--resync-period=20s'], { WATCH_NAMESPACE: ns, HELM_BINARY: helm() }).start();
+    const { args } = await eventually('the controller Deployment restored', () => controllerArgs().catch(() => undefined), 60_000, 250).catch((err: Error) => {
+      throw new Error(`${err.message}\n${operator!.dump()}`);
+    });
+    expect(args).to.include('--image-cache-refresh-frequency=5m');
+  });
+
   it('bad values: Deployed=False naming the value, nothing applied, the running release untouched', async () => {
     const before = await controllerArgs();
     const hash = (await kubefledged()).status!.valuesHash;
