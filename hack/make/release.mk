@@ -39,7 +39,7 @@ WEBHOOK_SERVER_MANIFESTS := serviceaccount-webhook-server clusterrole-webhook-se
 manifest_args = $(foreach m,$(1),-f $(DEPLOY_DIR)/kubefledged-$(m).yaml)
 
 .PHONY: deploy-using-yaml remove-kubefledged update deploy-using-helm remove-kubefledged-helm \
-  deploy-using-operator remove-kubefledged-and-operator manifests sync-crds chart-lint chart-package \
+  manifests sync-crds chart-lint chart-package \
   chart-verify install-buildx controller-image webhook-server-image cri-client-image release release-amd64
 
 deploy-using-yaml: ## install kube-fledged from the plain manifests in $(DEPLOY_DIR)/ (namespace kube-fledged)
@@ -68,13 +68,6 @@ deploy-using-helm: ## install or upgrade the chart as release $(HELM_RELEASE) in
 remove-kubefledged-helm: ## uninstall the Helm release and its namespace (the CRD stays, as with every Helm chart)
 	$(HELM) uninstall $(HELM_RELEASE) --namespace $(KUBEFLEDGED_NAMESPACE) --wait --ignore-not-found
 	$(KUBECTL) delete namespace $(KUBEFLEDGED_NAMESPACE) --ignore-not-found
-
-deploy-using-operator: ## no helm-operator is shipped: installs the same chart with Helm (deploy-using-helm)
-	@echo "kube-fledged (TypeScript) ships no helm-operator: installing the chart with Helm instead."
-	$(MAKE) --no-print-directory deploy-using-helm
-
-remove-kubefledged-and-operator: ## counterpart of deploy-using-operator (remove-kubefledged-helm)
-	$(MAKE) --no-print-directory remove-kubefledged-helm
 
 manifests: sync-crds ## regenerate deploy/ from the chart (deploy/ must not be edited by hand)
 	npx tsx hack/chart/render-manifests.ts --out deploy

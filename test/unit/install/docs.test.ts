@@ -8,7 +8,7 @@ import { CONTROLLER_ENV, CONTROLLER_FLAGS } from '../../../src/config/controller
 import { WEBHOOK_ENV, WEBHOOK_FLAGS } from '../../../src/webhook/webhook-config.js';
 import { CHART_DIR, ROOT } from '../../../hack/chart/helm-binary.js';
 
-const DOCS = ['install.md', 'usage.md', 'flags.md', 'helm-parameters.md', 'design.md'];
+const DOCS = ['install.md', 'usage.md', 'flags.md', 'helm-parameters.md', 'design.md', 'operator.md'];
 const read = (name: string): string => fs.readFileSync(path.join(ROOT, 'docs', name), 'utf8');
 
 /** Dotted paths of the leaves of a values tree; an empty map or any list is a leaf. */
@@ -67,7 +67,7 @@ describe('install: user docs', () => {
 
   it('shows the three install paths, with helm install --verify', () => {
     const doc = read('install.md');
-    for (const s of ['make deploy-using-yaml', 'make remove-kubefledged', 'helm install --verify --keyring', 'make chart-package', 'npm run build', 'make release']) {
+    for (const s of ['make deploy-using-yaml', 'make remove-kubefledged', 'helm install --verify --keyring', 'make chart-package', 'make deploy-using-operator', 'make remove-kubefledged-and-operator', 'npm run build', 'make release']) {
       expect(doc).to.contain(s);
     }
   });

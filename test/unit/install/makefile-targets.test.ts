@@ -1,5 +1,6 @@
 // The Makefile targets users type (spec §5.3), checked with `make -n` (print, don't run): the same
-// names and variables as the original, and every deploy/ manifest applied and removed.
+// names and variables as the original, and every deploy/ manifest applied and removed; the operator
+// path's namespace streams are run (sed to stdout) and parsed.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -7,12 +8,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../../../hack/chart/helm-binary.js';
 import { STATIC_FILES } from '../../../hack/chart/render-manifests.js';
+import { parseObjects, type K8sObject } from './support/chart.js';
 
 const execFileAsync = promisify(execFile);
 
 async function dryRun(...args: string[]): Promise<string[]> {
   const { stdout } = await execFileAsync('make', ['--no-print-directory', '-n', ...args], { cwd: ROOT });
   return stdout.split('\n').filter((l) => l.trim() !== '');
+}
+
+/** The manifests of deploy/ (its subfolder kubefledged-operator/ belongs to deploy-using-operator). */
+function deployFiles(): string[] {
+  return fs.readdirSync(path.join(ROOT, 'deploy'), { withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
 }
 
 function appVersion(): string {
@@ -59,7 +66,7 @@ describe('install: Makefile targets', function () {
     const lines = await dryRun('deploy-using-yaml');
     const applied = lines.filter((l) => /^-?kubectl apply/.test(l)).flatMap((l) => [...l.matchAll(/-f deploy\/(\S+)/g)].map((m) => m[1]!));
     expect(applied.slice(0, 2)).to.deep.equal(['kubefledged-namespace.yaml', 'kubefledged-crd.yaml']);
-    const all = fs.readdirSync(path.join(ROOT, 'deploy')).filter((f) => f !== 'kubefledged-imagecache.yaml');
+    const all = deployFiles().filter((f) => f !== 'kubefledged-imagecache.yaml');
     expect([...applied].sort()).to.deep.equal(all.sort());
     expect(applied.indexOf('kubefledged-deployment-controller.yaml')).to.be.lessThan(applied.indexOf('kubefledged-deployment-webhook-server.yaml'));
     expect(lines.filter((l) => l.includes('rollout status'))).to.have.length(2);
@@ -69,7 +76,7 @@ describe('install: Makefile targets', function () {
   it('remove-kubefledged deletes every object deploy-using-yaml created, by file (never by label)', async () => {
     const lines = await dryRun('remove-kubefledged');
     const deleted = lines.flatMap((l) => [...l.matchAll(/-f deploy\/(\S+)/g)].map((m) => m[1]!));
-    const all = fs.readdirSync(path.join(ROOT, 'deploy')).filter((f) => f !== 'kubefledged-imagecache.yaml');
+    const all = deployFiles().filter((f) => f !== 'kubefledged-imagecache.yaml');
     expect([...deleted].sort()).to.deep.equal(all.sort());
     expect(deleted.at(-1)).to.equal('kubefledged-crd.yaml');
     expect(lines.join('\n')).not.to.match(/ -l | --selector/);
@@ -89,12 +96,90 @@ describe('install: Makefile targets', function () {
     expect(lines.filter((l) => l.includes('rollout status'))).to.have.length(2);
   });
 
-  it('deploy-using-operator installs the chart with Helm (no helm-operator is shipped)', async () => {
-    const lines = (await dryRun('deploy-using-operator', 'HELM=helm', 'KUBEFLEDGED_NAMESPACE=kf')).join('\n');
-    expect(lines).to.contain('helm upgrade --install kube-fledged helm/kube-fledged --namespace kf --create-namespace --wait');
-    const removal = (await dryRun('remove-kubefledged-and-operator', 'HELM=helm', 'KUBEFLEDGED_NAMESPACE=kf')).join('\n');
-    expect(removal).to.contain('helm uninstall kube-fledged --namespace kf');
-    expect(removal).to.contain('kubectl delete namespace kf --ignore-not-found');
+  describe('the operator path (deploy/kubefledged-operator/)', () => {
+    const OPERATOR_DIR = 'deploy/kubefledged-operator/deploy';
+    const operatorFiles = (): string[] => fs.readdirSync(path.join(ROOT, OPERATOR_DIR), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml')).sort();
+    const snapshotFiles = (): Record<string, string> =>
+      Object.fromEntries(operatorFiles().map((f) => [f, fs.readFileSync(path.join(ROOT, OPERATOR_DIR, f), 'utf8')]));
+
+    /** Runs the part of a dry-run line before "| kubectl ..." (the sed-to-stdout stream) and parses it. */
+    async function stream(line: string): Promise<K8sObject[]> {
+      const producer = line.slice(0, line.lastIndexOf('| kubectl'));
+      const { stdout } = await execFileAsync('bash', ['-c', producer], { cwd: ROOT });
+      return parseObjects(stdout);
+    }
+
+    it('deploy-using-operator: namespace, CRD, operator, rollout, then the KubeFledged object, its Deployed condition and both Deployments', async () => {
+      const lines = await dryRun('deploy-using-operator', 'KUBEFLEDGED_NAMESPACE=kf');
+      const steps = lines.map((l) => (/\| kubectl (\w+ \S+)/.exec(l)?.[1] ?? l.replace(/^-/, '').split(' ').slice(0, 3).join(' ')));
+      expect(steps).to.deep.equal([
+        'kubectl create namespace',
+        'kubectl apply -f',
+        'kubectl wait --for',
+        'apply -f',
+        'kubectl rollout status',
+        'apply -f',
+        'wait --for=condition=Deployed',
+        'kubectl rollout status',
+        'kubectl get kubefledgeds,pods',
+      ]);
+      expect(lines[0]).to.equal('kubectl create namespace kf');
+      expect(lines[1]).to.equal(`kubectl apply -f ${OPERATOR_DIR}/crds/charts.helm.kubefledged.io_kubefledgeds_crd.yaml`);
+      expect(lines[4]).to.contain('rollout status deployment kubefledged-operator -n kf');
+      expect(lines[7]).to.contain("-n kf -l 'app=kubefledged,kubefledged in (kubefledged-controller,kubefledged-webhook-server)'");
+    });
+
+    it('applies the operator and the sample object in KUBEFLEDGED_NAMESPACE through sed to stdout: the working tree is never modified', async () => {
+      const before = snapshotFiles();
+      const lines = await dryRun('deploy-using-operator', 'KUBEFLEDGED_NAMESPACE=kf');
+      expect(lines.join('\n')).not.to.match(/sed -i|git checkout/);
+      const operator = await stream(lines[3]!);
+      expect(operator.map((o) => `${o.kind}/${o.metadata.name}`)).to.deep.equal([
+        'ServiceAccount/kubefledged-operator',
+        'ClusterRole/kubefledged-operator',
+        'ClusterRoleBinding/kubefledged-operator',
+        'Role/kubefledged-operator',
+        'RoleBinding/kubefledged-operator',
+        'Deployment/kubefledged-operator',
+      ]);
+      for (const o of operator) {
+        if (!o.kind.startsWith('Cluster')) expect(o.metadata.namespace, o.kind).to.equal('kf');
+        const subjects = (o as unknown as { subjects?: { namespace: string }[] }).subjects;
+        if (subjects) expect(subjects.map((x) => x.namespace), o.kind).to.deep.equal(['kf']);
+      }
+      const [cr] = await stream(lines[5]!);
+      expect([cr!.kind, cr!.metadata.name, cr!.metadata.namespace]).to.deep.equal(['KubeFledged', 'kube-fledged', 'kf']);
+      expect(snapshotFiles()).to.deep.equal(before);
+    });
+
+    it('runs the operator from the project image of this release, or OPERATOR_IMAGE', async () => {
+      const image = async (...vars: string[]) => {
+        const lines = await dryRun('deploy-using-operator', ...vars);
+        const deployment = (await stream(lines[3]!)).find((o) => o.kind === 'Deployment')!;
+        return (deployment as unknown as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0]!.image;
+      };
+      expect(await image()).to.equal(`docker.io/senthilrch/kubefledged-controller:${appVersion()}`);
+      expect(await image('OPERATOR_IMAGE=registry.example/kf:v9')).to.equal('registry.example/kf:v9');
+      expect(await image('CONTROLLER_IMAGE_REPO=registry.example/ctl', 'RELEASE_VERSION=v1.2.3')).to.equal('registry.example/ctl:v1.2.3');
+    });
+
+    it('KUBEFLEDGED_CR points the targets at another KubeFledged object', async () => {
+      const lines = (await dryRun('deploy-using-operator', 'KUBEFLEDGED_CR=/tmp/my-kf.yaml')).join('\n');
+      expect(lines).to.contain('for f in /tmp/my-kf.yaml;');
+      expect(lines).not.to.contain('kubefledged_cr.yaml');
+    });
+
+    it('remove-kubefledged-and-operator: the object first (its finalizer removes kube-fledged), then the operator, CRDs it created, its CRD, the namespace', async () => {
+      const lines = await dryRun('remove-kubefledged-and-operator', 'KUBEFLEDGED_NAMESPACE=kf');
+      expect(lines).to.have.length(5);
+      expect(lines[0]).to.contain('kubefledged_cr.yaml').and.contain('| kubectl delete --ignore-not-found --wait');
+      expect((await stream(lines[1]!)).map((o) => o.kind)).to.include.members(['Deployment', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ServiceAccount']);
+      expect(lines[2]).to.equal('kubectl delete customresourcedefinitions -l charts.helm.kubefledged.io/owner-namespace=kf --ignore-not-found');
+      expect(lines[3]).to.equal(`kubectl delete --ignore-not-found -f ${OPERATOR_DIR}/crds/charts.helm.kubefledged.io_kubefledgeds_crd.yaml`);
+      expect(lines[4]).to.equal('kubectl delete namespace kf --ignore-not-found');
+      for (const l of lines) expect(l).to.contain('--ignore-not-found');
+      expect(lines.join('\n')).not.to.match(/git checkout|sed -i/);
+    });
   });
 
   it('lists the user targets in make help', async () => {

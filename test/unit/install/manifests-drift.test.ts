@@ -57,8 +57,11 @@ describe('install: one source of truth for deploy/ and the CRD', function () {
 
   it('has no file in deploy/ that the chart does not render, besides the CRD copy and the sample', () => {
     const expected = new Set([...rendered.keys(), ...STATIC_FILES]);
-    const extra = fs.readdirSync(DEPLOY).filter((f) => !expected.has(f));
+    const entries = fs.readdirSync(DEPLOY, { withFileTypes: true });
+    const extra = entries.filter((d) => d.isFile() && !expected.has(d.name)).map((d) => d.name);
     expect(extra).to.deep.equal([]);
+    // the one folder: the operator's files (test/unit/kfoperator checks them)
+    expect(entries.filter((d) => !d.isFile()).map((d) => d.name)).to.deep.equal(['kubefledged-operator']);
   });
 
   it('keeps the original file names, with the original object names in namespace kube-fledged', () => {

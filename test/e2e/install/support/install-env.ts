@@ -75,7 +75,7 @@ export class EntrypointProcess {
   private exited?: Promise<number | null>;
 
   constructor(
-    private readonly entrypoint: 'controller' | 'webhook-server' | 'cri-client',
+    private readonly entrypoint: 'controller' | 'webhook-server' | 'cri-client' | 'kubefledged-operator',
     private readonly args: string[],
     private readonly env: Record<string, string>,
   ) {}
