@@ -84,3 +84,10 @@ export const WebhookMessage = {
 export const DEFAULT_NAMESPACE = 'kube-fledged';
 export const DEFAULT_CRI_CLIENT_IMAGE = 'senthilrch/kubefledged-cri-client:latest';
 export const DEFAULT_BUSYBOX_IMAGE = 'senthilrch/busybox:1.35.0';
+
+/**
+ * The startup taint of "warm before work": a node that registers with it (kubelet --register-with-taints,
+ * or the node pool's config) gets the images of every cache that selects it before the controller removes
+ * the taint, so application pods do not land on a cold node. Pull pods always tolerate it.
+ */
+export const WARMING_TAINT_KEY = 'kubefledged.io/warming';

@@ -65,6 +65,10 @@ export interface ControllerConfig {
   maxPullPodsPerNode: number;
   /** --max-pulls-per-registry: images being pulled from one registry host across the cluster; 0 = unlimited. */
   maxPullsPerRegistry: number;
+  /** --warm-nodes: lift the kubefledged.io/warming startup taint once a node has the images of every cache selecting it. */
+  warmNodes: boolean;
+  /** --warming-deadline: lift the taint anyway this long after the node's creation (with a Warning Event). */
+  warmingDeadlineMs: number;
   /** --skip-cordoned-nodes: leave cordoned nodes out (and report them); false = the original's behaviour. */
   skipCordonedNodes: boolean;
   /** --skip-not-ready-nodes: leave NotReady nodes out (and report them) instead of failing them. */
@@ -211,6 +215,17 @@ export const CONTROLLER_FLAGS = {
     default: 0,
     min: 0,
     description: 'Maximum number of images being pulled at the same time from one registry host, over all nodes and caches; 0 means unlimited (e.g. 50 spares a registry a 1,000-node burst)',
+  },
+  'warm-nodes': {
+    type: 'bool',
+    default: false,
+    description: 'Warm before work: remove the startup taint kubefledged.io/warming from a node once every cache that selects it has its images there (needs patch on nodes)',
+  },
+  'warming-deadline': {
+    type: 'duration',
+    default: 10 * 60_000,
+    min: 1000,
+    description: 'With --warm-nodes: remove the warming taint anyway this long after the node was created, with a Warning Event naming the caches still cold',
   },
   'skip-cordoned-nodes': {
     type: 'bool',
@@ -364,6 +379,8 @@ export function parseControllerConfig(
     statusMaxFailedNodesPerImage: v['status-max-failed-nodes-per-image'],
     maxPullPodsPerNode: v['max-pull-pods-per-node'],
     maxPullsPerRegistry: v['max-pulls-per-registry'],
+    warmNodes: v['warm-nodes'],
+    warmingDeadlineMs: v['warming-deadline'],
     skipCordonedNodes: v['skip-cordoned-nodes'],
     skipNotReadyNodes: v['skip-not-ready-nodes'],
     targetNodeOs: commaList(v['target-node-os']),

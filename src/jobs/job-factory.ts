@@ -2,7 +2,7 @@
 // One Job per node per operation (per chunk of at most maxImagesPerJob images), one container per image.
 import type { V1Container, V1Job, V1PodSpec, V1Volume, V1OwnerReference } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type ImageCache } from '../api/imagecache.js';
-import { HOSTNAME_LABEL } from '../api/constants.js';
+import { HOSTNAME_LABEL, WARMING_TAINT_KEY } from '../api/constants.js';
 import { imageKey, type ImageWork, type NodeWork, type PullPolicy } from '../planning/operation-plan.js';
 import { isLatestOrUntagged } from '../images/image-reference.js';
 import { buildCriClientContainer, buildCriSocketVolume, selectCriSocket } from '../cri/runtime-socket.js';
@@ -85,7 +85,9 @@ function baseJob(t: JobTarget, action: 'pull' | 'delete', work: JobWork, pod: V1
           nodeSelector: { [HOSTNAME_LABEL]: t.node.hostname },
           restartPolicy: 'Never',
           // the entry's tolerations; absent = every taint, as the original
-          tolerations: t.node.tolerations ?? [{ operator: 'Exists' }],
+          tolerations: t.node.tolerations
+            ? [...t.node.tolerations, { key: WARMING_TAINT_KEY, operator: 'Exists', effect: 'NoSchedule' }]
+            : [{ operator: 'Exists' }],
           // the cache's pull secrets serve its pull Jobs (they live in its namespace)
           ...(action === 'pull' && t.cache.spec.imagePullSecrets?.length
             ? { imagePullSecrets: t.cache.spec.imagePullSecrets.map((r) => ({ name: r.name })) }

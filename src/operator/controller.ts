@@ -14,6 +14,8 @@ import { EventRecorder } from '../status/event-recorder.js';
 import { OperationRunner } from '../reconcilers/operation-runner.js';
 import { ImageCacheReconciler, PendingTriggers } from '../reconcilers/imagecache-reconciler.js';
 import { entryMatchesNode, nodeIsReady } from '../planning/node-selection.js';
+import { hasWarmingTaint } from '../planning/warming.js';
+import { NodeWarmer } from './node-warmer.js';
 import { LABEL_CACHE_UID } from '../jobs/job-labels.js';
 import { ImageCacheIndex, ImageCacheOperator } from './imagecache-operator.js';
 import type { Logger } from './logger.js';
@@ -119,10 +121,18 @@ export class Controller {
         },
       },
     });
+    if (config.warmNodes) {
+      this.warmer = new NodeWarmer({
+        core, log, deadlineMs: config.warmingDeadlineMs,
+        listNodes: () => this.nodes.list(),
+        selecting: (node) => this.cachesSelecting(node),
+        onLifted: (why) => log.debug('warming taint lifted', { why }),
+      });
+    }
     const reconciler = new ImageCacheReconciler(this.api, runner, this.triggers, log, config.jobRetentionPolicy === 'retain', {
       read: (key) => this.index.get(key),
       remember: (cache) => this.index.setIfNewer(cache),
-    });
+    }, (key, nodes) => this.warmer?.markWarm(key, nodes));
 
     this.workers = runWorkers(this.queue, config.workers, async (key) => {
       const started = process.hrtime.bigint();
@@ -148,6 +158,11 @@ export class Controller {
       this.refreshTimer = setInterval(() => void this.refreshAll(), config.imageCacheRefreshFrequencyMs);
     }
     this.started = true;
+    if (this.warmer) {
+      // a node still tainted (it joined while no controller ran, or before a restart) is cached onto now
+      for (const node of this.nodes.list()) if (hasWarmingTaint(node) && nodeIsReady(node)) this.cacheOntoNode(node, false);
+      this.warmer.start();
+    }
     log.info('controller started', { workers: config.workers, refreshFrequencyMs: config.imageCacheRefreshFrequencyMs });
   }
 
@@ -162,6 +177,24 @@ export class Controller {
     } catch (err) {
       this.log.warn('periodic refresh: could not list image caches; next tick retries', { error: String(err) });
     }
+  }
+
+  private warmer?: NodeWarmer;
+
+  /** Keys of the caches whose spec selects the node. */
+  private cachesSelecting(node: k8s.V1Node): string[] {
+    return this.index.all().filter(([, c]) => (c.spec?.cacheSpec ?? []).some((e) => entryMatchesNode(node, e))).map(([k]) => k);
+  }
+
+  /** Every cache that selects the node gets a refresh of it (all images, or only what is missing). */
+  private cacheOntoNode(node: k8s.V1Node, onlyMissing: boolean): number {
+    const name = node.metadata?.name ?? '';
+    const keys = this.cachesSelecting(node);
+    for (const key of keys) {
+      this.triggers.addJoinedNode(key, name, { onlyMissing });
+      this.queue.add(key);
+    }
+    return keys.length;
   }
 
   /** Nodes by name: when each last became NotReady (to tell a flap from a join), and the labels last seen. */
@@ -224,6 +257,7 @@ export class Controller {
   /** Graceful stop: no new work; finish the reconciles in flight (state is in the API anyway). */
   async stop(): Promise<void> {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.warmer?.stop();
     await this.queue.shutDownWithDrain();
     await this.workers;
     await Promise.all([this.nodes?.stop(), this.jobs?.stop(), this.pods?.stop()]);

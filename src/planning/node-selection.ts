@@ -7,7 +7,7 @@
 // and, by the controller's targeting policy, which selected nodes are skipped (and reported): cordoned,
 // NotReady, or an OS / architecture the pull pod cannot run on.
 import type { V1Node, V1NodeSelectorRequirement, V1Taint, V1Toleration } from '@kubernetes/client-node';
-import { HOSTNAME_LABEL } from '../api/constants.js';
+import { HOSTNAME_LABEL, WARMING_TAINT_KEY } from '../api/constants.js';
 import type { CacheSpecEntry } from '../api/imagecache.js';
 
 /** Which selected nodes are left out, and why. Each switch restores the original's behaviour when off. */
@@ -67,11 +67,14 @@ export function tolerates(t: V1Toleration, taint: V1Taint): boolean {
   return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
 }
 
-/** Whether the tolerations (absent = all) tolerate every NoSchedule / NoExecute taint of the node. */
+/**
+ * Whether the tolerations (absent = all) tolerate every NoSchedule / NoExecute taint of the node. The
+ * warming taint does not count: it is there to be lifted once the images are on the node.
+ */
 export function toleratesNode(node: V1Node, tolerations: readonly V1Toleration[] | undefined): boolean {
   if (tolerations === undefined) return true;
   return (node.spec?.taints ?? [])
-    .filter((taint) => taint.effect === 'NoSchedule' || taint.effect === 'NoExecute')
+    .filter((taint) => (taint.effect === 'NoSchedule' || taint.effect === 'NoExecute') && taint.key !== WARMING_TAINT_KEY)
     .every((taint) => tolerations.some((t) => tolerates(t, taint)));
 }
 

@@ -45,6 +45,8 @@ export class ImageCacheReconciler {
     private readonly log: Logger,
     private readonly retainJobs: boolean,
     private readonly caches?: CacheReader,
+    /** Told, when an operation ends, the nodes where the cache now has every image (warm before work). */
+    private readonly onWarm?: (key: string, nodes: readonly string[]) => void,
   ) {}
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -115,6 +117,7 @@ export class ImageCacheReconciler {
     if (!r.done) return { requeueAfterMs: r.requeueAfterMs, operation };
     // nodes that joined during the operation and got every image from it need no refresh of their own
     this.triggers.consumeNodes(key, r.fullyCovered);
+    if (r.warm.length > 0) this.onWarm?.(key, r.warm);
     // When an operation ends, look again at once: a trigger that arrived meanwhile starts the next one.
     return { requeueAfterMs: 0, operation };
   }

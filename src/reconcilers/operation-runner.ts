@@ -66,8 +66,13 @@ export interface RunnerDeps {
   hooks?: RunnerHooks;
 }
 
-/** done: the final status, and the nodes the operation covered with every image of the spec (create, full refresh). */
-export type StepResult = { done: true; status: ImageCacheStatus; fullyCovered: string[] } | { done: false; requeueAfterMs: number };
+/**
+ * done: the final status; the nodes the operation covered with every image of the spec (create, full
+ * refresh), and of those the ones where nothing failed (the cache is warm there).
+ */
+export type StepResult =
+  | { done: true; status: ImageCacheStatus; fullyCovered: string[]; warm: string[] }
+  | { done: false; requeueAfterMs: number };
 
 const MAX_REQUEUE_MS = 30_000;
 const API_PARALLELISM = 8;
@@ -180,7 +185,9 @@ export class OperationRunner {
     if (!pending && !foundFailures) {
       const status = await this.finish(cache, op, reconciler, results, nodes, plan);
       const full = op.type === 'create' || (op.type === 'refresh' && !op.onlyMissing);
-      return { done: true, status, fullyCovered: full ? plan.nodes.map((n) => n.node) : [] };
+      const covered = full ? plan.nodes.map((n) => n.node) : [];
+      const failed = new Set(results.filter((r) => r.state === 'failed').map((r) => r.node));
+      return { done: true, status, fullyCovered: covered, warm: covered.filter((n) => !failed.has(n)) };
     }
     // 4. progress counts of the whole cache
     const scope = wholeCacheScope(op, cache, nodes, plan, settings.pullPolicy, settings.targeting);

@@ -89,7 +89,11 @@ describe('ImageCache controller: targeting (affinity, tolerations, skipped nodes
     const gpu = await ics.waitFinal(ns, 'gpu', 'ImageCacheCreate');
     expect(await hostsOf('gpu')).to.deep.equal([n('a'), n('gpu')].sort());
     const jobs = (await batch.listNamespacedJob({ namespace: ns, labelSelector: 'imagecache=gpu' })).items;
-    for (const j of jobs) expect(j.spec!.template.spec!.tolerations).to.deep.equal([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    for (const j of jobs) {
+      expect(j.spec!.template.spec!.tolerations).to.deep.equal([
+        { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }, { key: 'kubefledged.io/warming', operator: 'Exists', effect: 'NoSchedule' },
+      ]);
+    }
 
     await ics.create(ns, 'strict', { cacheSpec: [{ images: ['registry.example/cuda:1'], nodeSelector: { [key]: suite, zone: 'a' }, tolerations: [] }] });
     const strict = await ics.waitFinal(ns, 'strict', 'ImageCacheCreate');

@@ -69,7 +69,9 @@ describe('targeting: node affinity, tolerations, skipped nodes', () => {
     const job = buildPullJob({ cache: { metadata: { name: 'c', namespace: 'ns', uid: 'u' }, spec: { cacheSpec: [] } }, operationId: 'o', node: plan.nodes[1]!, images: plan.nodes[1]!.pulls }, {
       pullPolicy: 'IfNotPresent', serviceAccountName: '', jobPriorityClassName: '', imageDeleteJobHostNetwork: false, criSocketPath: '', criClientImage: 'c', busyboxImage: 'b', imagePullDeadlineMs: 1000, deleteJobNamespace: '',
     });
-    expect(job.spec!.template.spec!.tolerations).to.deep.equal([{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+    // explicit tolerations, plus the warming taint's (lifted once the node has its images)
+    expect(job.spec!.template.spec!.tolerations).to.deep.equal([{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }, { key: 'kubefledged.io/warming', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(toleratesNode(node('w', { taints: [{ key: 'kubefledged.io/warming', effect: 'NoSchedule' }] }), [])).to.equal(true);
     const any = planOperation({ type: 'create', nodes, pullPolicy: 'IfNotPresent', targeting: POLICY, cacheSpec: [{ images: ['x.io/a:1'] }] });
     expect(any.nodes.find((n) => n.node === 'a')!.tolerations).to.equal(undefined); // the original's "tolerate everything"
   });
