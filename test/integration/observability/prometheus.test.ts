@@ -98,6 +98,62 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     }
   });
 
+  it('promtool test rules: each alert fires and resolves as documented, on synthetic series (chart defaults)', async () => {
+    // the default rules without annotations (promtool compares annotations; the semantics are in expr and for)
+    const defaults = alertRules(one((await render({ metrics: { prometheusRule: { enabled: true } } })).objects, 'PrometheusRule'))
+      .map(({ annotations: _annotations, ...r }) => r);
+    const dir = path.join(prom!.dir, 'promtool-test');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: [{ name: 'kube-fledged', rules: defaults }] }));
+    const sel = 'namespace="kube-fledged", job="kf"';
+    const base = { namespace: 'kube-fledged', job: 'kf', severity: 'warning' };
+    const alerts = (alertname: string, at: string, exp: Record<string, string>[]) => ({ eval_time: at, alertname, exp_alerts: exp.map((l) => ({ exp_labels: l })) });
+    const tests = {
+      rule_files: ['rules.yaml'],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          // a first failure (the series appears at 2m with 1), then a second at 30m; two replicas, one leads
+          interval: '1m',
+          input_series: [
+            { series: `kubefledged_reconcile_total{${sel}, operation="create", result="Failed"}`, values: '_ _ 1+0x27 2+0x30' },
+            { series: `kubefledged_imagecache_operations_in_progress{${sel}, instance="a"}`, values: '1+0x3 0 1+0x10 0+0x40' },
+            { series: `kubefledged_leader{${sel}, instance="a"}`, values: '1+0x5 0+0x60' },
+            { series: `kubefledged_leader{${sel}, instance="b"}`, values: '0+0x5 1+0x3 0+0x60' },
+          ],
+          alert_rule_test: [
+            alerts('KubeFledgedImageCacheFailed', '1m', []),
+            alerts('KubeFledgedImageCacheFailed', '3m', [{ ...base, operation: 'create' }]),
+            alerts('KubeFledgedImageCacheFailed', '15m', [{ ...base, operation: 'create' }]),
+            alerts('KubeFledgedImageCacheFailed', '18m', []),
+            alerts('KubeFledgedImageCacheFailed', '31m', [{ ...base, operation: 'create' }]),
+            alerts('KubeFledgedImageCacheFailed', '50m', []),
+            // in progress 0-3m, a break at 4m, again 5m-15m: fires only once 5m have passed without a break
+            alerts('KubeFledgedOperationProcessingTooLong', '4m', []),
+            alerts('KubeFledgedOperationProcessingTooLong', '9m', []),
+            alerts('KubeFledgedOperationProcessingTooLong', '11m', [base]),
+            alerts('KubeFledgedOperationProcessingTooLong', '17m', []),
+            // a leader until 9m (a, then b), none from 10m: fires 5m later
+            alerts('KubeFledgedNoLeader', '8m', []),
+            alerts('KubeFledgedNoLeader', '12m', []),
+            alerts('KubeFledgedNoLeader', '15m', [{ severity: 'warning' }]),
+          ],
+        },
+        {
+          // no controller scraped at all (no kubefledged_leader series in the release namespace)
+          interval: '1m',
+          input_series: [{ series: 'kubefledged_leader{namespace="other", job="kf"}', values: '1+0x20' }],
+          alert_rule_test: [alerts('KubeFledgedNoLeader', '3m', []), alerts('KubeFledgedNoLeader', '6m', [{ severity: 'warning' }])],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, 'tests.yaml'), stringify(tests));
+    const res = await execFileAsync('promtool', ['test', 'rules', 'tests.yaml'], { cwd: dir }).catch((err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`promtool test rules failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+    });
+    expect(res.stdout).to.match(/SUCCESS/);
+  });
+
   it('scrapes the controller: the target is up and the controller leads', async () => {
     await eventually('target up', async () => {
       const t = await prom!.api<{ activeTargets: { health: string; labels: Record<string, string> }[] }>('targets');
