@@ -69,8 +69,13 @@ export class PrometheusProcess {
     const collect = (b: Buffer) => { for (const l of b.toString().split('\n')) if (l) this.logs.push(l); };
     this.child.stdout!.on('data', collect);
     this.child.stderr!.on('data', collect);
-    this.exited = new Promise((resolve) => this.child!.on('exit', (code) => resolve(code)));
+    let spawnError: Error | undefined;
+    this.exited = new Promise((resolve) => {
+      this.child!.on('exit', (code) => resolve(code));
+      this.child!.on('error', (err) => { spawnError = err; resolve(null); });
+    });
     await eventually('Prometheus ready', async () => {
+      if (spawnError) throw new Error(`prometheus did not start: ${spawnError.message}`);
       if (this.child!.exitCode !== null) throw new Error(`prometheus exited ${this.child!.exitCode}: ${this.dump()}`);
       return (await fetch(`${this.url}/-/ready`)).ok;
     }, 30_000, 200);
@@ -92,7 +97,7 @@ export class PrometheusProcess {
 
   /** SIGTERM (SIGKILL after 10 s), then the temporary directory is removed. */
   async stop(): Promise<void> {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+    if (this.child?.pid !== undefined && this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill('SIGTERM');
       const timer = setTimeout(() => this.child?.kill('SIGKILL'), 10_000);
       await this.exited;

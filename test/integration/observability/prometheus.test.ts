@@ -72,7 +72,9 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     await eventually('controller /metrics', async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok, 120_000, 300)
       .catch((err: unknown) => { console.log(ctrl?.dump()); throw err; });
 
-    prom = await new PrometheusProcess({ jobName: 'kube-fledged', targets: [`127.0.0.1:${metricsPort}`], targetLabels: { namespace: ns }, ruleGroups }).start();
+    // assigned before it starts, so that after() stops it and removes its directory whatever happens
+    prom = new PrometheusProcess({ jobName: 'kube-fledged', targets: [`127.0.0.1:${metricsPort}`], targetLabels: { namespace: ns }, ruleGroups });
+    await prom.start();
   });
 
   after(async function () {
