@@ -15,7 +15,7 @@ import { ControllerProcess, serviceAccountKubeconfig } from '../../support/contr
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
 import { one, render } from '../../unit/install/support/chart.js';
 import {
-  alertRules, dashboardQueries, metricNames, readDashboard, substituteVariables, variableQueries, type AlertRule,
+  alertRules, dashboardQueries, metricNames, readDashboard, substituteVariables, variableQueries, type AlertRule, type Dashboard,
 } from '../../unit/install/support/observability.js';
 import { freePort } from '../webhook/webhook-process.js';
 import { PrometheusProcess, prometheusUnavailable } from './prometheus-process.js';
@@ -38,6 +38,7 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
   let prom: PrometheusProcess | undefined;
   let rules: AlertRule[] = [];
   let ruleGroups: unknown[] = [];
+  let dashboard: Dashboard;
 
   const firing = async (alert: string) =>
     (await prom!.api<{ alerts: { labels: Record<string, string>; state: string }[] }>('alerts')).alerts.find((a) => a.labels.alertname === alert && a.state === 'firing');
@@ -58,8 +59,12 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
 
     // the rules as the chart renders them for a release in the test namespace (whose scrape carries
     // namespace=<ns>, as a ServiceMonitor's does), with short `for`s so that they fire within the test
-    const { objects } = await render({ metrics: { prometheusRule: { enabled: true, failedFor: '0s', processingFor: '2s', noLeaderFor: '0s' } } }, 'kube-fledged', ns);
+    const { objects } = await render({ metrics: {
+      grafanaDashboard: { enabled: true }, prometheusRule: { enabled: true, failedFor: '0s', processingFor: '2s', noLeaderFor: '0s' },
+    } }, 'kube-fledged', ns);
     const rule = one(objects, 'PrometheusRule');
+    // the dashboard as the chart ships it, in its ConfigMap
+    dashboard = readDashboard((one(objects, 'ConfigMap', '-dashboard') as unknown as { data: Record<string, string> }).data['kube-fledged.json']);
     rules = alertRules(rule);
     ruleGroups = (rule.spec as { groups: unknown[] }).groups;
 
@@ -181,7 +186,7 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
   });
 
   it('every dashboard panel query returns data from Prometheus', async () => {
-    const d = readDashboard();
+    const d = dashboard;
     const empty: string[] = [];
     // rate() and increase() need two samples of a series: wait until every kubefledged_* series has them
     await eventually('two samples of every kubefledged_* series', async () => {
@@ -208,7 +213,7 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
   });
 
   it('every metric the dashboard and the alerts name is exposed by the controller (Prometheus metadata)', async () => {
-    const names = new Set([...dashboardQueries(readDashboard()).flatMap((q) => metricNames(substituteVariables(q.expr))), ...rules.flatMap((r) => metricNames(r.expr))]);
+    const names = new Set([...dashboardQueries(dashboard).flatMap((q) => metricNames(substituteVariables(q.expr))), ...rules.flatMap((r) => metricNames(r.expr))]);
     const meta = await prom!.api<{ metric: string }[]>('targets/metadata', { match_target: `{job="kube-fledged"}` });
     const families = new Set(meta.map((m) => m.metric));
     const missing = [...names].filter((n) => n !== 'up' && !families.has(n) && !families.has(n.replace(/_(bucket|sum|count)$/, '')));
