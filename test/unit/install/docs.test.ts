@@ -8,7 +8,7 @@ import { CONTROLLER_ENV, CONTROLLER_FLAGS } from '../../../src/config/controller
 import { WEBHOOK_ENV, WEBHOOK_FLAGS } from '../../../src/webhook/webhook-config.js';
 import { CHART_DIR, ROOT } from '../../../hack/chart/helm-binary.js';
 
-const DOCS = ['install.md', 'usage.md', 'flags.md', 'helm-parameters.md', 'design.md', 'operator.md'];
+const DOCS = ['install.md', 'usage.md', 'flags.md', 'helm-parameters.md', 'design.md', 'operator.md', 'observability.md', 'private-images.md'];
 const read = (name: string): string => fs.readFileSync(path.join(ROOT, 'docs', name), 'utf8');
 
 /** Dotted paths of the leaves of a values tree; an empty map or any list is a leaf. */

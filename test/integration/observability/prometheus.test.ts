@@ -1,0 +1,248 @@
+// A real Prometheus scrapes a controller started by the test against the local cluster while
+// ImageCaches are created on kwok nodes; every query of the chart's dashboard and every alert of its
+// PrometheusRule is then sent to Prometheus's HTTP API and must return data; promtool checks the rules
+// and Prometheus evaluates them (the Failed, Processing and no-leader alerts are seen firing).
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueName } from '../../support/cluster.js';
+import { fakeNode } from '../../support/nodes.js';
+import { ControllerProcess, serviceAccountKubeconfig } from '../../support/controller-process.js';
+import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
+import { one, render } from '../../unit/install/support/chart.js';
+import {
+  alertRules, dashboardQueries, metricNames, readDashboard, substituteVariables, variableQueries, type AlertRule, type Dashboard,
+} from '../../unit/install/support/observability.js';
+import { freePort } from '../webhook/webhook-process.js';
+import { PrometheusProcess, prometheusUnavailable } from './prometheus-process.js';
+
+const execFileAsync = promisify(execFile);
+
+interface RuleState { name: string; health: string; lastError?: string; state?: string }
+
+describe('observability: a real Prometheus scrapes the controller; dashboard queries and alerts return data', function () {
+  this.timeout(300_000);
+  const kc = adminKubeConfig();
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const ics = new ImageCaches(kc);
+  const suite = uniqueName('obs');
+  const sel = { 'kf-suite': suite };
+  const nodes = [`${suite}-a`, `${suite}-b`];
+  let ns: string;
+  let ctrl: ControllerProcess | undefined;
+  let sa: { file: string; cleanup: () => Promise<void> } | undefined;
+  let prom: PrometheusProcess | undefined;
+  let rules: AlertRule[] = [];
+  let ruleGroups: unknown[] = [];
+  let dashboard: Dashboard;
+
+  const firing = async (alert: string) =>
+    (await prom!.api<{ alerts: { labels: Record<string, string>; state: string }[] }>('alerts')).alerts.find((a) => a.labels.alertname === alert && a.state === 'firing');
+
+  before(async function () {
+    const why = prometheusUnavailable();
+    if (why) {
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    await ensureCrd();
+    ns = await createNamespace(core, 'kf-obs');
+    for (const n of nodes) await core.createNode({ body: fakeNode(n, { labels: sel }) });
+    await eventually('suite nodes Ready', async () => {
+      const list = (await core.listNode({ labelSelector: `kf-suite=${suite}` })).items;
+      return list.length === nodes.length && list.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    }, 60_000);
+
+    // the rules as the chart renders them for a release in the test namespace (whose scrape carries
+    // namespace=<ns>, as a ServiceMonitor's does), with short `for`s so that they fire within the test
+    const { objects } = await render({ metrics: {
+      grafanaDashboard: { enabled: true }, prometheusRule: { enabled: true, failedFor: '0s', processingFor: '2s', noLeaderFor: '0s' },
+    } }, 'kube-fledged', ns);
+    const rule = one(objects, 'PrometheusRule');
+    // the dashboard as the chart ships it, in its ConfigMap
+    dashboard = readDashboard((one(objects, 'ConfigMap', '-dashboard') as unknown as { data: Record<string, string> }).data['kube-fledged.json']);
+    rules = alertRules(rule);
+    ruleGroups = (rule.spec as { groups: unknown[] }).groups;
+
+    const metricsPort = await freePort();
+    sa = await serviceAccountKubeconfig(kc, ns);
+    ctrl = new ControllerProcess(sa.file, [
+      `--metrics-bind-address=127.0.0.1:${metricsPort}`, '--image-pull-deadline-duration=20s', '--image-cache-refresh-frequency=0s',
+      '--leader-elect=true',
+    ], { KUBEFLEDGED_NAMESPACE: ns }).start();
+    await eventually('controller /metrics', async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok, 120_000, 300)
+      .catch((err: unknown) => { console.log(ctrl?.dump()); throw err; });
+
+    // assigned before it starts, so that after() stops it and removes its directory whatever happens
+    prom = new PrometheusProcess({ jobName: 'kube-fledged', targets: [`127.0.0.1:${metricsPort}`], targetLabels: { namespace: ns }, ruleGroups });
+    await prom.start();
+  });
+
+  after(async function () {
+    if (process.env.KF_TEST_LOGS) console.log(ctrl?.dump(), prom?.dump());
+    await prom?.stop();
+    await ctrl?.stop();
+    await sa?.cleanup();
+    if (ns) await deleteNamespace(core, ns);
+    for (const n of nodes) await core.deleteNode({ name: n }).catch(() => undefined);
+  });
+
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') console.log(ctrl?.dump(), '\n--- prometheus ---\n', prom?.dump());
+  });
+
+  it('promtool accepts the rendered rules, with the chart defaults and as loaded here', async () => {
+    const defaults = alertRules(one((await render({ metrics: { prometheusRule: { enabled: true } } })).objects, 'PrometheusRule'));
+    const defaultsFile = path.join(prom!.dir, 'default-rules.yaml');
+    fs.writeFileSync(defaultsFile, stringify({ groups: [{ name: 'kube-fledged', rules: defaults }] }));
+    for (const file of [defaultsFile, prom!.rulesFile]) {
+      const { stdout } = await execFileAsync('promtool', ['check', 'rules', file]);
+      expect(stdout, file).to.match(/SUCCESS: 3 rules found/);
+    }
+  });
+
+  it('promtool test rules: each alert fires and resolves as documented, on synthetic series (chart defaults)', async () => {
+    // the default rules without annotations (promtool compares annotations; the semantics are in expr and for)
+    const defaults = alertRules(one((await render({ metrics: { prometheusRule: { enabled: true } } })).objects, 'PrometheusRule'))
+      .map(({ annotations: _annotations, ...r }) => r);
+    const dir = path.join(prom!.dir, 'promtool-test');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: [{ name: 'kube-fledged', rules: defaults }] }));
+    const sel = 'namespace="kube-fledged", job="kf"';
+    const base = { namespace: 'kube-fledged', job: 'kf', severity: 'warning' };
+    const alerts = (alertname: string, at: string, exp: Record<string, string>[]) => ({ eval_time: at, alertname, exp_alerts: exp.map((l) => ({ exp_labels: l })) });
+    const tests = {
+      rule_files: ['rules.yaml'],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          // a first failure (the series appears at 2m with 1), then a second at 30m; two replicas, one leads
+          interval: '1m',
+          input_series: [
+            { series: `kubefledged_reconcile_total{${sel}, operation="create", result="Failed"}`, values: '_ _ 1+0x27 2+0x30' },
+            { series: `kubefledged_imagecache_operations_in_progress{${sel}, instance="a"}`, values: '1+0x3 0 1+0x10 0+0x40' },
+            { series: `kubefledged_leader{${sel}, instance="a"}`, values: '1+0x5 0+0x60' },
+            { series: `kubefledged_leader{${sel}, instance="b"}`, values: '0+0x5 1+0x3 0+0x60' },
+          ],
+          alert_rule_test: [
+            alerts('KubeFledgedImageCacheFailed', '1m', []),
+            alerts('KubeFledgedImageCacheFailed', '3m', [{ ...base, operation: 'create' }]),
+            alerts('KubeFledgedImageCacheFailed', '15m', [{ ...base, operation: 'create' }]),
+            alerts('KubeFledgedImageCacheFailed', '18m', []),
+            alerts('KubeFledgedImageCacheFailed', '31m', [{ ...base, operation: 'create' }]),
+            alerts('KubeFledgedImageCacheFailed', '50m', []),
+            // in progress 0-3m, a break at 4m, again 5m-15m: fires only once 5m have passed without a break
+            alerts('KubeFledgedOperationProcessingTooLong', '4m', []),
+            alerts('KubeFledgedOperationProcessingTooLong', '9m', []),
+            alerts('KubeFledgedOperationProcessingTooLong', '11m', [base]),
+            alerts('KubeFledgedOperationProcessingTooLong', '17m', []),
+            // a leader until 9m (a, then b), none from 10m: fires 5m later
+            alerts('KubeFledgedNoLeader', '8m', []),
+            alerts('KubeFledgedNoLeader', '12m', []),
+            alerts('KubeFledgedNoLeader', '15m', [{ severity: 'warning' }]),
+          ],
+        },
+        {
+          // no controller scraped at all (no kubefledged_leader series in the release namespace)
+          interval: '1m',
+          input_series: [{ series: 'kubefledged_leader{namespace="other", job="kf"}', values: '1+0x20' }],
+          alert_rule_test: [alerts('KubeFledgedNoLeader', '3m', []), alerts('KubeFledgedNoLeader', '6m', [{ severity: 'warning' }])],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, 'tests.yaml'), stringify(tests));
+    const res = await execFileAsync('promtool', ['test', 'rules', 'tests.yaml'], { cwd: dir }).catch((err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`promtool test rules failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+    });
+    expect(res.stdout).to.match(/SUCCESS/);
+  });
+
+  it('scrapes the controller: the target is up and the controller leads', async () => {
+    await eventually('target up', async () => {
+      const t = await prom!.api<{ activeTargets: { health: string; labels: Record<string, string> }[] }>('targets');
+      return t.activeTargets.length === 1 && t.activeTargets[0]!.health === 'up' && t.activeTargets[0]!.labels.namespace === ns;
+    }, 30_000, 500);
+    await eventually('kubefledged_leader 1', async () => (await prom!.query(`kubefledged_leader{namespace="${ns}"} == 1`)).result.length === 1, 60_000, 500);
+  });
+
+  it('while ImageCaches succeed, fail and stay Processing, KubeFledgedImageCacheFailed and KubeFledgedOperationProcessingTooLong fire', async () => {
+    await ics.create(ns, 'ok', { cacheSpec: [{ images: ['registry.example/app:1', 'registry.example/web:2'], nodeSelector: sel }] });
+    await ics.create(ns, 'bad', { cacheSpec: [{ images: ['crash.invalid/tool:1', 'fail.invalid/missing:1'], nodeSelector: sel }] });
+    await ics.create(ns, 'slow', { cacheSpec: [{ images: ['slow.invalid/big:1'], nodeSelector: sel }] });
+    const started = Date.now();
+    await eventually('KubeFledgedOperationProcessingTooLong firing', () => firing('KubeFledgedOperationProcessingTooLong'), 60_000, 500);
+    console.log(`      KubeFledgedOperationProcessingTooLong fired ${((Date.now() - started) / 1000).toFixed(1)} s after the caches were created`);
+    expect((await ics.waitFinal(ns, 'ok', 'ImageCacheCreate')).status!.status).to.equal('Succeeded');
+    expect((await ics.waitFinal(ns, 'slow', 'ImageCacheCreate')).status!.status).to.equal('Succeeded');
+    expect((await ics.waitFinal(ns, 'bad', 'ImageCacheCreate')).status!.status).to.equal('Failed');
+    const alert = await eventually('KubeFledgedImageCacheFailed firing', () => firing('KubeFledgedImageCacheFailed'), 60_000, 500);
+    expect(alert.labels).to.include({ namespace: ns, job: 'kube-fledged', operation: 'create', severity: 'warning' });
+    // once nothing is Processing, the Processing alert resolves
+    await eventually('KubeFledgedOperationProcessingTooLong resolved', async () => !(await firing('KubeFledgedOperationProcessingTooLong')), 60_000, 500);
+  });
+
+  it('every dashboard panel query returns data from Prometheus', async () => {
+    const d = dashboard;
+    const empty: string[] = [];
+    // rate() and increase() need two samples of a series: wait until every kubefledged_* series has them
+    await eventually('two samples of every kubefledged_* series', async () => {
+      if ((await prom!.query(`kubefledged_image_results_total{namespace="${ns}", result="failed"}`)).result.length === 0) return false;
+      const names = await prom!.api<string[]>('label/__name__/values', { 'match[]': `{__name__=~"kubefledged_.+", namespace="${ns}"}` });
+      for (const name of names) {
+        if ((await prom!.query(`count_over_time(${name}{namespace="${ns}"}[1h]) < 2`)).result.length > 0) return false;
+      }
+      return true;
+    }, 30_000, 500);
+    for (const q of dashboardQueries(d)) {
+      const expr = substituteVariables(q.expr, { namespace: ns });
+      const r = await prom!.query(expr);
+      if (r.result.length === 0) empty.push(`${q.panel} (${q.refId}): ${expr}`);
+    }
+    expect(empty, 'panel queries without data').to.deep.equal([]);
+    // the variables' label_values() queries find this run's namespace and job
+    for (const v of variableQueries(d)) {
+      const m = /^label_values\((.*),\s*(\w+)\)$/.exec(v.expr);
+      expect(m, v.expr).to.not.equal(null);
+      const values = await prom!.api<string[]>(`label/${m![2]}/values`, { 'match[]': substituteVariables(m![1]!, { namespace: ns }) });
+      expect(values, v.name).to.include(v.name === 'namespace' ? ns : 'kube-fledged');
+    }
+  });
+
+  it('every metric the dashboard and the alerts name is exposed by the controller (Prometheus metadata)', async () => {
+    const names = new Set([...dashboardQueries(dashboard).flatMap((q) => metricNames(substituteVariables(q.expr))), ...rules.flatMap((r) => metricNames(r.expr))]);
+    const meta = await prom!.api<{ metric: string }[]>('targets/metadata', { match_target: `{job="kube-fledged"}` });
+    const families = new Set(meta.map((m) => m.metric));
+    const missing = [...names].filter((n) => n !== 'up' && !families.has(n) && !families.has(n.replace(/_(bucket|sum|count)$/, '')));
+    expect(missing).to.deep.equal([]);
+  });
+
+  it('every alert expression evaluates on Prometheus, and the loaded rules are healthy', async () => {
+    expect(rules.map((r) => r.alert)).to.deep.equal(['KubeFledgedImageCacheFailed', 'KubeFledgedOperationProcessingTooLong', 'KubeFledgedNoLeader']);
+    for (const r of rules) {
+      const res = await prom!.query(r.expr);
+      expect(res.resultType, r.alert).to.equal('vector');
+    }
+    // the Failed alert has data now; the others evaluate to no sample while a leader runs and nothing is Processing
+    expect((await prom!.query(rules[0]!.expr)).result).to.have.length(1);
+    // each selector of the alerts matches this scrape (the expression without its comparison has data)
+    expect((await prom!.query(`max by (namespace, job) (kubefledged_imagecache_operations_in_progress{namespace="${ns}"})`)).result).to.have.length(1);
+    expect((await prom!.query(`sum(kubefledged_leader{namespace="${ns}"}) or vector(0)`)).result[0]!.value![1]).to.equal('1');
+    const groups = await prom!.api<{ groups: { rules: RuleState[] }[] }>('rules');
+    const loaded = groups.groups.flatMap((g) => g.rules);
+    expect(loaded.map((r) => r.name)).to.deep.equal(rules.map((r) => r.alert));
+    for (const r of loaded) expect(r.health, `${r.name}: ${r.lastError ?? ''}`).to.equal('ok');
+  });
+
+  it('KubeFledgedNoLeader fires once the controller is gone', async () => {
+    expect(await firing('KubeFledgedNoLeader')).to.equal(undefined);
+    await ctrl!.stop();
+    const started = Date.now();
+    await eventually('KubeFledgedNoLeader firing', () => firing('KubeFledgedNoLeader'), 60_000, 500);
+    console.log(`      KubeFledgedNoLeader fired ${((Date.now() - started) / 1000).toFixed(1)} s after the controller stopped`);
+    expect((await prom!.query(`up{namespace="${ns}"}`)).result[0]!.value![1]).to.equal('0');
+  });
+});
