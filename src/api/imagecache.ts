@@ -70,6 +70,15 @@ export interface ImageCacheCounts {
   pending: number;
 }
 
+/** A condition (the metav1.Condition shape, without observedGeneration). */
+export interface ImageCacheCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
 export interface ImageCacheStatus {
   status: string;
   reason: string;
@@ -79,6 +88,8 @@ export interface ImageCacheStatus {
   failuresOmitted?: Record<string, number>;
   startTime: string;
   completionTime?: string;
+  /** Additive: conditions beside the original strings (pull Secrets exposing images, pull Secrets not found). */
+  conditions?: ImageCacheCondition[];
   /** Additive: nodes the cache selects that were left out (cordoned, NotReady, platform), by reason. */
   skippedNodes?: { reason: string; count: number; nodes: string[] }[];
   /** Additive: metadata.generation the status describes. */

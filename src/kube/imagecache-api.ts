@@ -102,6 +102,12 @@ export class ImageCacheApi {
     }
   }
 
+  /** The kubelet's Events of one reason on pods of a namespace (e.g. FailedToRetrieveImagePullSecret). */
+  async podEvents(namespace: string, reason: string): Promise<k8s.CoreV1Event[]> {
+    const list = await this.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=Pod,reason=${reason}` });
+    return list.items;
+  }
+
   async getJob(namespace: string, name: string): Promise<k8s.V1Job | undefined> {
     try {
       return await this.batch.readNamespacedJob({ namespace, name });

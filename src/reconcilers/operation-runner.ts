@@ -18,6 +18,7 @@ import {
   type CacheScope, type FailureLimits, type PairResult,
 } from '../planning/status-computation.js';
 import type { NextOperation } from '../planning/next-operation.js';
+import { ConditionType, EXPOSURE_MESSAGE, EXPOSURE_REASON, SECRET_NOT_FOUND_REASON, becameTrue, cacheConditions } from '../planning/cache-conditions.js';
 import type { TargetingPolicy } from '../planning/node-selection.js';
 import { buildDeleteJob, buildPullJob, type JobSettings } from '../jobs/job-factory.js';
 import { LABEL_ACTION, LABEL_CACHE_NAMESPACE, LABEL_CACHE_UID, LABEL_OPERATION, labelValue, readJobWork } from '../jobs/job-labels.js';
@@ -144,8 +145,12 @@ export class OperationRunner {
     };
     // an operation that covers part of the cache keeps the earlier failures it does not evaluate again
     if (partial(op) && Object.keys(cache.status?.failures ?? {}).length > 0) op.previousFailures = cache.status?.failures;
-    const updated = await this.deps.status.write(cache, processingStatus(op, this.deps.now(), cache.status));
+    const conditions = cacheConditions(cache, this.deps.now());
+    const updated = await this.deps.status.write(cache, { ...processingStatus(op, this.deps.now(), cache.status), ...(conditions.length ? { conditions } : {}) });
     this.deps.remember?.(updated);
+    if (becameTrue(cache.status?.conditions, conditions, ConditionType.PullSecretsExposeImages)) {
+      await this.deps.events.record(cache, 'Warning', EXPOSURE_REASON, EXPOSURE_MESSAGE);
+    }
     this.deps.log.info(`Starting to sync image cache ${cache.metadata.name}(${op.type})`, {
       cache: cacheKey(cache), operation: op.id, cause: next.cause, nodes: op.nodes,
     });
@@ -332,7 +337,9 @@ export class OperationRunner {
       this.deps.remember?.(current);
       for (const k of keys) log.info(`Annotation ${k} removed from imagecache(${name})`, { cache: cacheKey(cache) });
     }
-    // 2. the final status: the whole cache
+    // 2. the final status: the whole cache, and its conditions
+    const missingSecret = await this.missingPullSecret(cache, op);
+    const conditions = cacheConditions(cache, this.deps.now(), missingSecret);
     const scope = wholeCacheScope(op, cache, nodes, plan, settings.pullPolicy, settings.targeting);
     const { cacheSpec: _applied, previousFailures: _previous, ...record } = op;
     const status: ImageCacheStatus = {
@@ -342,8 +349,12 @@ export class OperationRunner {
       observedGeneration: Math.max(op.generation, cache.status?.observedGeneration ?? 0),
       operation: record,
       lastAppliedSpec: { cacheSpec: reconciler.appliedSpecAfter(op) },
+      ...(conditions.length ? { conditions } : {}),
     };
     this.deps.remember?.(await this.deps.status.write(current, status));
+    if (becameTrue(cache.status?.conditions, conditions, ConditionType.PullSecretsFound, 'False')) {
+      await this.deps.events.record(cache, 'Warning', SECRET_NOT_FOUND_REASON, conditions.find((c) => c.type === ConditionType.PullSecretsFound)!.message);
+    }
     log.info(`Completed sync actions for image cache ${name}(${op.type})`, {
       cache: cacheKey(cache), operation: op.id, status: status.status, counts: status.counts,
     });
@@ -353,6 +364,24 @@ export class OperationRunner {
     // 4. the Jobs (also done for leftovers whenever the cache is not Processing)
     if (settings.jobRetentionPolicy === 'delete') await this.deleteJobs(cache);
     return status;
+  }
+
+  /**
+   * The kubelet's word when a pull Secret of the cache could not be found: its FailedToRetrieveImagePullSecret
+   * Event on a pull pod of this operation. Read once per operation, only for caches that name pull Secrets.
+   */
+  private async missingPullSecret(cache: ImageCache, op: OperationRecord): Promise<string | undefined> {
+    if (!(cache.spec.imagePullSecrets ?? []).length || op.type === 'purge') return undefined;
+    const jobs = new Set(this.jobsOf(cache, op.id).map((j) => j.metadata?.uid));
+    const pods = new Set(this.deps.listPods().filter((p) => (p.metadata?.ownerReferences ?? []).some((o) => jobs.has(o.uid))).map((p) => p.metadata?.name));
+    if (pods.size === 0) return undefined;
+    try {
+      const events = await this.deps.api.podEvents(cache.metadata.namespace ?? '', 'FailedToRetrieveImagePullSecret');
+      return events.find((e) => pods.has(e.involvedObject?.name))?.message;
+    } catch (err) {
+      this.deps.log.debug('could not read pull pod Events', { cache: cacheKey(cache), error: String(err) });
+      return undefined;
+    }
   }
 
   /** Deletes every Job of the cache (retention policy delete, when no operation runs), a few at a time. */

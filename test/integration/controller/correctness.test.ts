@@ -210,4 +210,29 @@ describe('ImageCache controller: every operation finishes on time with a true st
     expect(err2).to.be.instanceOf(StatusConflict);
     expect((await ics.get(ns, 'rv')).status!.counts!.desired).to.equal(1);
   });
+
+  it('pull Secrets: a Warning condition says what they expose; a Secret the kubelet cannot find is reported in status', async () => {
+    controller(['--image-pull-deadline-duration=60s', '--job-retention-policy=retain']);
+    await ics.create(ns, 'secret', { cacheSpec: [{ images: ['slow.invalid/private:1'], nodeSelector: { 'kubernetes.io/hostname': nodes[0]! } }], imagePullSecrets: [{ name: 'regcred' }] });
+    const pod = await eventually('the pull pod', async () =>
+      (await core.listNamespacedPod({ namespace: ns, labelSelector: 'imagecache=secret' })).items[0], 30_000, 200);
+    // kwok runs no kubelet: post the Event a kubelet posts when a pod's pull Secret does not exist
+    const now = new Date();
+    await core.createNamespacedEvent({ namespace: ns, body: {
+      metadata: { generateName: `${pod.metadata!.name}.` },
+      involvedObject: { kind: 'Pod', name: pod.metadata!.name, namespace: ns, uid: pod.metadata!.uid, apiVersion: 'v1' },
+      type: 'Warning', reason: 'FailedToRetrieveImagePullSecret',
+      message: 'Unable to retrieve some image pull secrets (regcred); attempting to pull the image may not succeed.',
+      source: { component: 'kubelet', host: nodes[0] }, firstTimestamp: now, lastTimestamp: now, count: 1,
+    } });
+    const c = await ics.waitFinal(ns, 'secret', 'ImageCacheCreate', { timeoutMs: 60_000 });
+    const conds = c.status!.conditions!;
+    expect(conds.find((x) => x.type === 'PullSecretsExposeImages')).to.include({ status: 'True', reason: 'ImagesPulledWithSecrets' });
+    const found = conds.find((x) => x.type === 'PullSecretsFound')!;
+    expect(found).to.include({ status: 'False', reason: 'SecretNotFound' });
+    expect(found.message).to.contain('Unable to retrieve some image pull secrets (regcred)');
+    expect(found.message).to.contain(`create the Secret in namespace ${ns}`);
+    const events = await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=secret' });
+    expect(events.items.filter((e) => e.type === 'Warning').map((e) => e.reason).sort()).to.deep.equal(['ImagesPulledWithSecrets', 'SecretNotFound']);
+  });
 });

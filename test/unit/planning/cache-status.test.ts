@@ -3,6 +3,7 @@ import sinon from 'sinon';
 import { boundFailures, cacheStatusFields, carriedFailures, type CacheScope, type PairResult } from '../../../src/planning/status-computation.js';
 import { Message } from '../../../src/api/constants.js';
 import { PendingTriggers } from '../../../src/reconcilers/pending-triggers.js';
+import { becameTrue, cacheConditions } from '../../../src/planning/cache-conditions.js';
 import { StatusConflict, StatusWriter, compactStatus } from '../../../src/status/status-writer.js';
 import type { ImageCacheApi } from '../../../src/kube/imagecache-api.js';
 import type { ImageCache, ImageCacheStatus } from '../../../src/api/imagecache.js';
@@ -124,5 +125,21 @@ describe('StatusWriter', () => {
     expect((err as { code?: number }).code).to.equal(422);
     expect(always.callCount).to.equal(2);
     expect(compactStatus(status).failures).to.deep.equal({});
+  });
+});
+
+describe('cache conditions (pure)', () => {
+  const base: ImageCache = { metadata: { name: 'c', namespace: 'ns' }, spec: { cacheSpec: [], imagePullSecrets: [{ name: 'regcred' }] } };
+  it('pull Secrets: PullSecretsExposeImages=True; a missing Secret: PullSecretsFound=False with the kubelet message and the fix', () => {
+    const t1 = new Date('2026-01-01T00:00:00Z');
+    const c1 = cacheConditions(base, t1);
+    expect(c1).to.deep.equal([{ type: 'PullSecretsExposeImages', status: 'True', reason: 'ImagesPulledWithSecrets', message: c1[0]!.message, lastTransitionTime: t1.toISOString() }]);
+    const c2 = cacheConditions({ ...base, status: { status: '', reason: '', message: '', startTime: '', conditions: c1 } }, new Date('2026-01-02T00:00:00Z'), 'Unable to retrieve some image pull secrets (regcred)');
+    expect(c2[0]!.lastTransitionTime).to.equal(t1.toISOString()); // unchanged status keeps its time
+    expect(c2[1]).to.include({ type: 'PullSecretsFound', status: 'False', reason: 'SecretNotFound' });
+    expect(c2[1]!.message).to.contain('create the Secret in namespace ns or remove the entry');
+    expect(becameTrue(c1, c2, 'PullSecretsFound', 'False')).to.equal(true);
+    expect(becameTrue(c1, c2, 'PullSecretsExposeImages')).to.equal(false);
+    expect(cacheConditions({ ...base, spec: { cacheSpec: [] } }, t1)).to.deep.equal([]);
   });
 });
