@@ -32,6 +32,20 @@ export interface Toleration {
   tolerationSeconds?: number;
 }
 
+/** A metav1.LabelSelector. */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: NodeSelectorRequirement[];
+}
+
+/** An image no workload uses any more, kept for a grace period from `since`. */
+export interface RetiringImage {
+  /** Index of the cacheSpec entry. */
+  entry: number;
+  image: string;
+  since: string;
+}
+
 export interface CacheSpecEntry {
   images: string[];
   nodeSelector?: Record<string, string>;
@@ -39,6 +53,8 @@ export interface CacheSpecEntry {
   affinity?: CacheNodeAffinity;
   /** Additive: the taints the pull pods tolerate; absent = every taint (the original's behaviour). */
   tolerations?: Toleration[];
+  /** Additive: also cache the images of the Deployments, StatefulSets, DaemonSets and CronJobs of the cache's namespace matching this. */
+  workloadSelector?: LabelSelector;
 }
 
 export interface LocalObjectReference {
@@ -88,6 +104,8 @@ export interface ImageCacheStatus {
   failuresOmitted?: Record<string, number>;
   startTime: string;
   completionTime?: string;
+  /** Additive: images no workload uses any more, kept until their grace period ends. */
+  retiringImages?: RetiringImage[];
   /** Additive: conditions beside the original strings (pull Secrets exposing images, pull Secrets not found). */
   conditions?: ImageCacheCondition[];
   /** Additive: nodes the cache selects that were left out (cordoned, NotReady, platform), by reason. */

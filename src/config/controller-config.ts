@@ -65,6 +65,10 @@ export interface ControllerConfig {
   maxPullPodsPerNode: number;
   /** --max-pulls-per-registry: images being pulled from one registry host across the cluster; 0 = unlimited. */
   maxPullsPerRegistry: number;
+  /** --workload-images: caches with a workloadSelector follow the images of the matching workloads (needs read access to them). */
+  workloadImages: boolean;
+  /** --workload-image-grace: how long an image no workload uses any more stays cached. */
+  workloadImageGraceMs: number;
   /** --warm-nodes: lift the kubefledged.io/warming startup taint once a node has the images of every cache selecting it. */
   warmNodes: boolean;
   /** --warming-deadline: lift the taint anyway this long after the node's creation (with a Warning Event). */
@@ -215,6 +219,17 @@ export const CONTROLLER_FLAGS = {
     default: 0,
     min: 0,
     description: 'Maximum number of images being pulled at the same time from one registry host, over all nodes and caches; 0 means unlimited (e.g. 50 spares a registry a 1,000-node burst)',
+  },
+  'workload-images': {
+    type: 'bool',
+    default: false,
+    description: 'Let cacheSpec entries with a workloadSelector cache the images of the Deployments, StatefulSets, DaemonSets and CronJobs of their namespace (needs list/watch on them)',
+  },
+  'workload-image-grace': {
+    type: 'duration',
+    default: 10 * 60_000,
+    min: 0,
+    description: 'With --workload-images: how long an image that no matching workload uses any more stays in the cache before it is deleted from the nodes',
   },
   'warm-nodes': {
     type: 'bool',
@@ -379,6 +394,8 @@ export function parseControllerConfig(
     statusMaxFailedNodesPerImage: v['status-max-failed-nodes-per-image'],
     maxPullPodsPerNode: v['max-pull-pods-per-node'],
     maxPullsPerRegistry: v['max-pulls-per-registry'],
+    workloadImages: v['workload-images'],
+    workloadImageGraceMs: v['workload-image-grace'],
     warmNodes: v['warm-nodes'],
     warmingDeadlineMs: v['warming-deadline'],
     skipCordonedNodes: v['skip-cordoned-nodes'],

@@ -57,6 +57,8 @@ export const MANAGED_KINDS: readonly ManagedKind[] = [
   { group: 'cert-manager.io', version: 'v1', kind: 'Issuer', namespaced: true },
   { group: 'cert-manager.io', version: 'v1', kind: 'Certificate', namespaced: true },
   { group: 'monitoring.coreos.com', version: 'v1', kind: 'ServiceMonitor', namespaced: true },
+  { group: 'monitoring.coreos.com', version: 'v1', kind: 'PrometheusRule', namespaced: true },
+  { group: '', version: 'v1', kind: 'ConfigMap', namespaced: true },
   { group: 'admissionregistration.k8s.io', version: 'v1', kind: 'ValidatingWebhookConfiguration', namespaced: false },
 ];
 

@@ -16,6 +16,8 @@ import { ImageCacheReconciler, PendingTriggers } from '../reconcilers/imagecache
 import { entryMatchesNode, nodeIsReady } from '../planning/node-selection.js';
 import { hasWarmingTaint } from '../planning/warming.js';
 import { NodeWarmer } from './node-warmer.js';
+import { WorkloadWatch } from './workload-watch.js';
+import { usesWorkloads } from '../planning/workload-images.js';
 import { LABEL_CACHE_UID } from '../jobs/job-labels.js';
 import { ImageCacheIndex, ImageCacheOperator } from './imagecache-operator.js';
 import type { Logger } from './logger.js';
@@ -51,7 +53,7 @@ export class Controller {
 
   /** True once the watches have listed and the workers run. */
   ready(): boolean {
-    return this.started && this.nodes.synced() && this.jobs.synced() && this.pods.synced();
+    return this.started && this.nodes.synced() && this.jobs.synced() && this.pods.synced() && (this.workloads?.synced() ?? true);
   }
 
   async start(): Promise<void> {
@@ -129,10 +131,19 @@ export class Controller {
         onLifted: (why) => log.debug('warming taint lifted', { why }),
       });
     }
+    if (config.workloadImages) {
+      // caches that follow workloads: a workload change in a namespace re-plans its caches
+      this.workloads = new WorkloadWatch(kc, log, (namespace) => {
+        for (const [key, cache] of this.index.all()) if (cache.metadata.namespace === namespace && usesWorkloads(cache)) this.queue.add(key);
+      });
+      await this.workloads.start();
+    }
+    const workloads = this.workloads;
     const reconciler = new ImageCacheReconciler(this.api, runner, this.triggers, log, config.jobRetentionPolicy === 'retain', {
       read: (key) => this.index.get(key),
       remember: (cache) => this.index.setIfNewer(cache),
-    }, (key, nodes) => this.warmer?.markWarm(key, nodes));
+    }, (key, nodes) => this.warmer?.markWarm(key, nodes),
+    workloads ? { list: () => workloads.list(), graceMs: config.workloadImageGraceMs } : undefined);
 
     this.workers = runWorkers(this.queue, config.workers, async (key) => {
       const started = process.hrtime.bigint();
@@ -180,6 +191,7 @@ export class Controller {
   }
 
   private warmer?: NodeWarmer;
+  private workloads?: WorkloadWatch;
 
   /** Keys of the caches whose spec selects the node. */
   private cachesSelecting(node: k8s.V1Node): string[] {
@@ -259,6 +271,7 @@ export class Controller {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.warmer?.stop();
     await this.queue.shutDownWithDrain();
+    await this.workloads?.stop();
     await this.workers;
     await Promise.all([this.nodes?.stop(), this.jobs?.stop(), this.pods?.stop()]);
   }

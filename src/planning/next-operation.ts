@@ -1,6 +1,6 @@
 // What the controller does next for a cache that is not Processing (pure). Triggers are levels, not
 // events, so nothing is lost when they arrive during an operation: they are simply still true after it.
-import type { ImageCache, OperationType } from '../api/imagecache.js';
+import type { CacheSpecEntry, ImageCache, OperationType } from '../api/imagecache.js';
 import { Annotation, Reason, Status } from '../api/constants.js';
 
 export interface NextOperationInput {
@@ -9,6 +9,8 @@ export interface NextOperationInput {
   refreshDue: boolean;
   /** Nodes that joined (or became Ready) and match the cache, not yet covered. */
   joined: JoinedNodes;
+  /** The images the cache's workloads use differ from what it last applied. */
+  workloadImagesChanged?: boolean;
 }
 
 /** Nodes to cache onto: every image (new to the cache), or only what their status says is missing (back from a short NotReady). */
@@ -23,6 +25,8 @@ export interface NextOperation {
   nodes?: string[];
   /** Pull only what the nodes' status says is missing. */
   onlyMissing?: boolean;
+  /** The spec to apply when it is not the object's (workload images added). */
+  cacheSpec?: CacheSpecEntry[];
   /** Why: for the log. */
   cause: string;
 }
@@ -52,6 +56,9 @@ export function nextOperation(input: NextOperationInput): NextOperation | undefi
   if (cache.status.status === Status.Processing) return undefined;
   if (Annotation.Purge in annotations) return { type: 'purge', cause: `annotation ${Annotation.Purge}` };
   if (specChanged(cache)) return { type: 'update', cause: `spec changed (generation ${cache.metadata.generation})` };
+  if (input.workloadImagesChanged && cache.status.reason !== Reason.ImageCachePurge) {
+    return { type: 'update', cause: 'the images of the selected workloads changed' };
+  }
   if (Annotation.Refresh in annotations) return { type: 'refresh', cause: `annotation ${Annotation.Refresh}` };
   if (input.refreshDue && refreshAllowed(cache)) return { type: 'refresh', cause: 'periodic refresh' };
   if (refreshAllowed(cache)) {

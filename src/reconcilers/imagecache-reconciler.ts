@@ -18,6 +18,7 @@ import { updateReconciler } from './update-reconciler.js';
 import { refreshReconciler } from './refresh-reconciler.js';
 import { purgeReconciler } from './purge-reconciler.js';
 import type { PendingTriggers } from './pending-triggers.js';
+import { effectiveSpec, sameRetiring, sameSpec, usesWorkloads, type EffectiveSpec, type WorkloadImages } from '../planning/workload-images.js';
 
 export { PendingTriggers } from './pending-triggers.js';
 
@@ -47,6 +48,8 @@ export class ImageCacheReconciler {
     private readonly caches?: CacheReader,
     /** Told, when an operation ends, the nodes where the cache now has every image (warm before work). */
     private readonly onWarm?: (key: string, nodes: readonly string[]) => void,
+    /** The workloads whose images caches with a workloadSelector follow (--workload-images). */
+    private readonly workloads?: { list(): readonly WorkloadImages[]; graceMs: number },
   ) {}
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -89,15 +92,28 @@ export class ImageCacheReconciler {
       const leftovers = await this.runner.deleteJobs(cache);
       if (leftovers > 0) this.log.debug('deleted Jobs of finished operations', { cache: key, jobs: leftovers });
     }
+    // images that follow workloads: the spec to apply, and the images in their grace period
+    let effective: EffectiveSpec | undefined;
+    if (this.workloads && usesWorkloads(cache)) {
+      effective = effectiveSpec(cache, this.workloads.list(), Date.now(), this.workloads.graceMs);
+      if (!sameRetiring(effective.retiring, cache.status?.retiringImages)) {
+        await this.runner.updateStatus(cache, { retiringImages: effective.retiring });
+        return { requeueAfterMs: 0 };
+      }
+    }
+    const applied = cache.status?.lastAppliedSpec?.cacheSpec;
     const next = nextOperation({
       cache,
       refreshDue: this.triggers.isRefreshDue(key),
       joined: this.triggers.joined(key),
+      workloadImagesChanged: effective !== undefined && applied !== undefined && !sameSpec(effective.cacheSpec, applied),
     });
     if (!next) {
       this.triggers.dropDisallowed(key, cache);
-      return {};
+      // a grace period that ends re-plans the cache then
+      return effective?.nextExpiryMs ? { requeueAfterMs: Math.max(0, effective.nextExpiryMs - Date.now()) + 100 } : {};
     }
+    if (effective) next.cacheSpec = effective.cacheSpec;
     const wait = next.nodes ? this.triggers.nodeWorkDelay(key) : 0;
     if (wait > 0) return { requeueAfterMs: wait }; // node-triggered work is rate-limited per cache
     const res = await this.runner.start(cache, next, RECONCILERS[next.type]);

@@ -20,6 +20,7 @@ import {
 import type { NextOperation } from '../planning/next-operation.js';
 import { ConditionType, EXPOSURE_MESSAGE, EXPOSURE_REASON, SECRET_NOT_FOUND_REASON, becameTrue, cacheConditions } from '../planning/cache-conditions.js';
 import type { TargetingPolicy } from '../planning/node-selection.js';
+import { retiringAfter } from '../planning/workload-images.js';
 import { buildDeleteJob, buildPullJob, type JobSettings } from '../jobs/job-factory.js';
 import { LABEL_ACTION, LABEL_CACHE_NAMESPACE, LABEL_CACHE_UID, LABEL_OPERATION, labelValue, readJobWork } from '../jobs/job-labels.js';
 import { selectCriSocket } from '../cri/runtime-socket.js';
@@ -139,7 +140,7 @@ export class OperationRunner {
       id: newOperationId(),
       type: next.type,
       generation: cache.metadata.generation ?? 0,
-      cacheSpec: cache.spec.cacheSpec ?? [],
+      cacheSpec: next.cacheSpec ?? cache.spec.cacheSpec ?? [],
       ...(next.nodes ? { nodes: next.nodes } : {}),
       ...(next.onlyMissing ? { onlyMissing: true } : {}),
     };
@@ -342,14 +343,17 @@ export class OperationRunner {
     const conditions = cacheConditions(cache, this.deps.now(), missingSecret);
     const scope = wholeCacheScope(op, cache, nodes, plan, settings.pullPolicy, settings.targeting);
     const { cacheSpec: _applied, previousFailures: _previous, ...record } = op;
+    const appliedAfter = reconciler.appliedSpecAfter(op);
+    const retiring = retiringAfter(cache.status?.retiringImages, appliedAfter);
     const status: ImageCacheStatus = {
       ...cacheStatusFields(op.type, results, scope, op.previousFailures, settings.failureLimits, plan.skipped),
       startTime: cache.status?.startTime ?? this.deps.now().toISOString(),
       completionTime: this.deps.now().toISOString(),
       observedGeneration: Math.max(op.generation, cache.status?.observedGeneration ?? 0),
       operation: record,
-      lastAppliedSpec: { cacheSpec: reconciler.appliedSpecAfter(op) },
+      lastAppliedSpec: { cacheSpec: appliedAfter },
       ...(conditions.length ? { conditions } : {}),
+      ...(retiring.length ? { retiringImages: retiring } : {}),
     };
     this.deps.remember?.(await this.deps.status.write(current, status));
     if (becameTrue(cache.status?.conditions, conditions, ConditionType.PullSecretsFound, 'False')) {
@@ -382,6 +386,13 @@ export class OperationRunner {
       this.deps.log.debug('could not read pull pod Events', { cache: cacheKey(cache), error: String(err) });
       return undefined;
     }
+  }
+
+  /** Updates some status fields outside an operation (conditional on the cache's resourceVersion). */
+  async updateStatus(cache: ImageCache, fields: Partial<ImageCacheStatus>): Promise<ImageCache> {
+    const updated = await this.deps.status.update(cache, fields);
+    this.deps.remember?.(updated);
+    return updated;
   }
 
   /** Deletes every Job of the cache (retention policy delete, when no operation runs), a few at a time. */

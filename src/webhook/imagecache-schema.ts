@@ -106,6 +106,48 @@ export const IMAGECACHE_WRITABLE_SCHEMA: Record<string, unknown> = {
                   }
                 }
               },
+              "workloadSelector": {
+                "description": "Also cache the images (containers and init containers) of the Deployments, StatefulSets, DaemonSets and CronJobs of the cache's namespace whose labels match this selector",
+                "type": "object",
+                "properties": {
+                  "matchLabels": {
+                    "type": "object",
+                    "additionalProperties": {
+                      "type": "string"
+                    }
+                  },
+                  "matchExpressions": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "key",
+                        "operator"
+                      ],
+                      "properties": {
+                        "key": {
+                          "type": "string"
+                        },
+                        "operator": {
+                          "type": "string",
+                          "enum": [
+                            "In",
+                            "NotIn",
+                            "Exists",
+                            "DoesNotExist"
+                          ]
+                        },
+                        "values": {
+                          "type": "array",
+                          "items": {
+                            "type": "string"
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              },
               "tolerations": {
                 "description": "Taints the pull pods tolerate (the pod API's shape); absent means every taint, as the original",
                 "type": "array",

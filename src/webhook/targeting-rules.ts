@@ -6,7 +6,24 @@ import { labelKeyError, labelValueError } from './kubernetes-names.js';
 
 const INTEGER = /^-?\d+$/;
 
-export function checkTargeting(entry: Pick<CacheSpecEntry, 'affinity' | 'tolerations'>, path: string): string | undefined {
+export function checkTargeting(entry: Pick<CacheSpecEntry, 'affinity' | 'tolerations' | 'workloadSelector'>, path: string): string | undefined {
+  const ws = entry.workloadSelector;
+  if (ws) {
+    for (const [key, value] of Object.entries(ws.matchLabels ?? {})) {
+      const keyError = labelKeyError(key);
+      if (keyError) return `${path}.workloadSelector.matchLabels: invalid label key ${JSON.stringify(key)}: ${keyError}; fix: use [prefix/]name`;
+      const valueError = labelValueError(value);
+      if (valueError) return `${path}.workloadSelector.matchLabels[${JSON.stringify(key)}]: invalid label value ${JSON.stringify(value)}: ${valueError}; fix: use a valid label value`;
+    }
+    for (const [e, r] of (ws.matchExpressions ?? []).entries()) {
+      const at = `${path}.workloadSelector.matchExpressions[${e}]`;
+      const keyError = labelKeyError(r.key ?? '');
+      if (keyError) return `${at}.key: invalid label key ${JSON.stringify(r.key ?? '')}: ${keyError}; fix: use [prefix/]name`;
+      const n = (r.values ?? []).length;
+      if ((r.operator === 'In' || r.operator === 'NotIn') && n === 0) return `${at}.values: operator ${r.operator} needs at least one value; fix: list the label values`;
+      if ((r.operator === 'Exists' || r.operator === 'DoesNotExist') && n > 0) return `${at}.values: operator ${r.operator} takes no values; fix: remove values`;
+    }
+  }
   const terms = entry.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   const termsPath = `${path}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`;
   if (entry.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution && (!terms || terms.length === 0)) {

@@ -136,7 +136,7 @@ export function invalidSecretNameMessage(path: string, name: string, reason: str
 // ---------------------------------------------------------------------------------------------------
 
 /** A list whose structure has passed the schema (nulls pruned). */
-interface CacheSpecEntry extends Pick<ApiCacheSpecEntry, 'affinity' | 'tolerations'> {
+interface CacheSpecEntry extends Pick<ApiCacheSpecEntry, 'affinity' | 'tolerations' | 'workloadSelector'> {
   images?: string[];
   nodeSelector?: Record<string, string>;
 }
@@ -154,7 +154,8 @@ function coveredByNoImagesRule(v: SchemaViolation): boolean {
 function checkEntry(entry: CacheSpecEntry, i: number, old: unknown): string | undefined {
   const path = `spec.cacheSpec[${i}]`;
   const images = entry.images ?? [];
-  if (images.length === 0) return WebhookMessage.NoImages;
+  // an entry that follows workloads may list no image of its own
+  if (images.length === 0 && entry.workloadSelector === undefined) return WebhookMessage.NoImages;
   const seen = new Set<string>();
   for (const [j, image] of images.entries()) {
     const parsed = parseImageReference(image);

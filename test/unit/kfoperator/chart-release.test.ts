@@ -26,6 +26,7 @@ const VARIANTS: Record<string, unknown>[] = [
   { webhookServer: { enable: false }, controller: { leaderElection: { enabled: false } }, podDisruptionBudget: { enabled: false }, metrics: { service: { enabled: false } } },
   { webhookServer: { certManager: { enabled: true } }, metrics: { serviceMonitor: { enabled: true } }, fullnameOverride: 'kf' },
   { plainManifestSelectors: true, imagePullSecrets: [{ name: 'regcred' }], nodeSelector: { 'kubernetes.io/os': 'linux' } },
+  { controller: { warming: { enabled: true, deadline: '5m' }, workloadImages: { enabled: true, grace: '1m' } }, metrics: { grafanaDashboard: { enabled: true }, prometheusRule: { enabled: true } } },
 ];
 
 interface Rule {

@@ -112,7 +112,7 @@ describe('kfoperator: release plan', () => {
     });
 
     it('refuses a kind it does not manage, an object outside the namespace, and a duplicate', () => {
-      expect(() => releaseObjects([obj('v1', 'ConfigMap', 'c', 'kf')], owner)).to.throw(ValuesError, /ConfigMap c \(v1\), a kind the operator does not manage: add it to MANAGED_KINDS/);
+      expect(() => releaseObjects([obj('v1', 'PersistentVolumeClaim', 'c', 'kf')], owner)).to.throw(ValuesError, /PersistentVolumeClaim c \(v1\), a kind the operator does not manage: add it to MANAGED_KINDS/);
       expect(() => releaseObjects([obj('v1', 'Service', 's', 'other')], owner)).to.throw(ValuesError, /Service other\/s outside the release namespace kf/);
       expect(() => releaseObjects([obj('v1', 'Service', 's', 'kf'), obj('v1', 'Service', 's')], owner)).to.throw(ValuesError, /Service kf\/s twice/);
     });
