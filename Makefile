@@ -3,8 +3,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NODES ?= 3
+REAL_NODES ?= 0
 KUBEFLEDGED_NAMESPACE ?= kube-fledged
-export NODES
+export NODES REAL_NODES
 
 .PHONY: help deps build lint test test-unit test-integration test-e2e binaries cluster-up cluster-down cluster-status clean
 
@@ -30,7 +31,7 @@ test-unit: deps ## unit tests (no cluster)
 binaries: ## build the control plane, kwok and helm once into the version-keyed cache
 	hack/build-binaries.sh
 
-cluster-up: binaries ## start (or reuse) the local control plane with $(NODES) kwok nodes
+cluster-up: binaries ## start (or reuse) the local control plane with $(NODES) kwok nodes and $(REAL_NODES) real nodes (kubelet + containerd)
 	hack/cluster-up.sh
 
 cluster-down: ## stop the local control plane and remove its state

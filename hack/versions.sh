@@ -10,3 +10,6 @@ K8S_BIN="$KF_CACHE_DIR/k8s-v$K8S_VERSION"
 ETCD_BIN="$KF_CACHE_DIR/etcd-v$ETCD_VERSION"
 KWOK_BIN="$KF_CACHE_DIR/kwok-v$KWOK_VERSION"
 HELM_BIN="$KF_CACHE_DIR/helm-v$HELM_VERSION"
+# the kubelet of the real nodes (REAL_NODES=n): same Kubernetes version, its own folder so that it is
+# built only when real nodes are asked for
+KUBELET_BIN="$KF_CACHE_DIR/kubelet-v$K8S_VERSION"
