@@ -7,7 +7,7 @@ REAL_NODES ?= 0
 KUBEFLEDGED_NAMESPACE ?= kube-fledged
 export NODES REAL_NODES
 
-.PHONY: help deps build lint test test-unit test-integration test-e2e binaries cluster-up cluster-down cluster-status clean
+.PHONY: help deps build lint test test-unit test-integration test-e2e test-realnode binaries cluster-up cluster-down cluster-status clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-32s %s\n", $$1, $$2}'
@@ -41,10 +41,13 @@ cluster-status: ## is the local control plane up?
 	hack/cluster-up.sh --status
 
 test-integration: deps ## integration tests (needs `make cluster-up`)
-	npx mocha --timeout 300000 'test/integration/**/*.test.ts'
+	npx mocha --timeout 300000 --ignore 'test/integration/realnode/**' 'test/integration/**/*.test.ts'
 
-test-e2e: deps ## end-to-end tests (needs `make cluster-up`)
-	npx mocha --timeout 900000 'test/e2e/**/*.test.ts'
+test-e2e: deps ## end-to-end tests on kwok nodes (needs `make cluster-up`)
+	npx mocha --timeout 900000 --ignore 'test/e2e/realnode/**' 'test/e2e/**/*.test.ts'
+
+test-realnode: deps ## real-node tests: the project's image on a real kubelet, real pulls and purges (needs `make cluster-up REAL_NODES=1`; root)
+	npx mocha --timeout 900000 'test/e2e/realnode/**/*.test.ts' 'test/integration/realnode/**/*.test.ts'
 
 test: deps ## the whole suite: lint, unit, then integration and e2e on a local cluster it starts (and stops)
 	hack/test.sh

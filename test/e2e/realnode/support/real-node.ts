@@ -104,3 +104,42 @@ export async function criImages(node: RealNode): Promise<CriImage[]> {
 export async function nodeHasImage(node: RealNode, ref: string): Promise<boolean> {
   return (await criImages(node)).some((i) => i.repoTags.includes(ref));
 }
+
+/** hack/realnode/push-test-image.sh: busybox layer + one random layer per size (KiB); returns the reference. */
+export async function pushTestImage(ref: string, layerKiB: number[] = []): Promise<string> {
+  const { stdout } = await run(path.join(ROOT, 'hack', 'realnode', 'push-test-image.sh'), [ref, ...layerKiB.map(String)], { maxBuffer: 16 << 20 });
+  return stdout.trim();
+}
+
+/** The chart's appVersion (the tag of the project's image). */
+export function appVersion(): string {
+  const chart = fs.readFileSync(path.join(ROOT, 'helm', 'kube-fledged', 'Chart.yaml'), 'utf8');
+  const v = /^appVersion: *(\S+)$/m.exec(chart)?.[1];
+  if (!v) throw new Error('helm/kube-fledged/Chart.yaml has no appVersion');
+  return v;
+}
+
+/** The project's default image reference (docker.io/kubefledgedts/kube-fledged:<appVersion>). */
+export function projectImage(): string {
+  return `docker.io/kubefledgedts/kube-fledged:${appVersion()}`;
+}
+
+/**
+ * Builds the project's image from the Dockerfile on the local base (make image IMAGE_BASE=local) and
+ * pushes it to the local registry under its default name, so that the real node's containerd (which
+ * mirrors docker.io to that registry) pulls exactly what the chart's defaults name.
+ */
+export async function buildAndPushProjectImage(registry: string): Promise<string> {
+  const image = projectImage();
+  await run(path.join(ROOT, 'hack', 'image', 'build.sh'), [], {
+    env: { ...process.env, IMAGE: image, IMAGE_BASE: 'local', IMAGE_PUSH: `${registry}/${image.replace(/^docker\.io\//, '')}` },
+    maxBuffer: 64 << 20,
+    timeout: 900_000,
+  });
+  return image;
+}
+
+/** The local registry's log (JSON lines: the requests it served). */
+export function registryLog(): string {
+  return fs.readFileSync(path.join(clusterDir(), 'registry', 'logs', 'registry.log'), 'utf8');
+}
