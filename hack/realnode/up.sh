@@ -15,6 +15,7 @@
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/cluster-lib.sh"
 . "$here/realnode/lib.sh"
+. "$here/containerd/config.sh"
 n=${1:?usage: hack/realnode/up.sh N}
 [[ $n =~ ^[0-9]+$ ]] || { echo "hack/realnode/up.sh: REAL_NODES must be a number, got '$n'" >&2; exit 2; }
 ((n > 0)) || exit 0
@@ -97,44 +98,9 @@ for ((i = 0; i < n; i++)); do
     mkdir -p "$d/certs.d/$host"
     printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$registry" "$registry" >"$d/certs.d/$host/hosts.toml"
   done
-  cat >"$d/config.toml" <<TOML
-version = 2
-root = "$d/root"
-state = "$d/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp"]
-[grpc]
-  address = "$sock"
-[ttrpc]
-  address = "$sock.ttrpc"
-[plugins]
-  [plugins."io.containerd.grpc.v1.cri"]
-    sandbox_image = "$pause_ref"
-    stream_server_address = "127.0.0.1"
-    stream_server_port = "0"
-    disable_tcp_service = true
-    enable_selinux = false
-    disable_apparmor = true
-    # else runc fails with "can't get final child's PID from pipe: EOF" (oom_score_adj below ours)
-    restrict_oom_score_adj = true
-    # network namespaces under $d/state/netns (not /var/run/netns): cluster-down unmounts them
-    netns_mounts_under_state_dir = true
-    [plugins."io.containerd.grpc.v1.cri".containerd]
-      snapshotter = "overlayfs"
-      default_runtime_name = "runc"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-        runtime_type = "io.containerd.runc.v2"
-        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-          Root = "$d/runc"
-          SystemdCgroup = false
-    [plugins."io.containerd.grpc.v1.cri".cni]
-      bin_dir = "/usr/lib/cni"
-      conf_dir = "$d/cni/net.d"
-      max_conf_num = 1
-    [plugins."io.containerd.grpc.v1.cri".registry]
-      config_path = "$d/certs.d"
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "$d/opt"
-TOML
+  # network namespaces under $d/state/netns (not /var/run/netns): cluster-down unmounts them
+  containerd_config "$d" "$sock" "$pause_ref" overlayfs "$d/cni/net.d" \
+    'netns_mounts_under_state_dir = true' 'max_conf_num = 1' >"$d/config.toml"
   # CNI: a bridge of this node only, made below with its gateway address (isGateway false: the plugin
   # then leaves the host's IP forwarding alone); no masquerade (pods reach nothing beyond this machine)
   cat >"$d/cni/net.d/10-kfr.conflist" <<JSON
