@@ -64,3 +64,8 @@ run: deps ## run the controller (and webhook) in the foreground against the kube
 .PHONY: bench-controller
 bench-controller: deps ## seconds from create to Succeeded, Jobs and pods: NODES_BENCH=50 IMAGES_BENCH=10 (needs make cluster-up)
 	npx tsx bench/controller-scale.ts --nodes $${NODES_BENCH:-50} --images $${IMAGES_BENCH:-10}
+
+.PHONY: bench-pod-start
+bench-pod-start: deps ## pod start on a real node, image absent vs cached: RUNS=5 (needs make cluster-up REAL_NODES=1); writes bench/results/pod-start.*
+	npx tsx bench/pod-start.ts --runs $${RUNS:-5}
+	npx tsx bench/pod-start-chart.ts
