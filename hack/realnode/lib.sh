@@ -8,8 +8,9 @@
 #   iptables      chains KFR-<APISERVER_PORT> in the nat and filter tables
 REALNODE_DIR="$CLUSTER_DIR/realnode"
 REGISTRY_DIR="$CLUSTER_DIR/registry"
-# Ports on 127.0.0.1 of node i: kubelet REALNODE_KUBELET_PORT_BASE+2i, its healthz +2i+1.
-REALNODE_KUBELET_PORT_BASE="${REALNODE_KUBELET_PORT_BASE:-$((APISERVER_PORT + 1000))}"
+# Ports on 127.0.0.1 of node i: kubelet REALNODE_KUBELET_PORT_BASE+2i, its healthz +2i+1;
+# 0 (default) = two free ports picked at start (env.json names them).
+REALNODE_KUBELET_PORT_BASE="${REALNODE_KUBELET_PORT_BASE:-0}"
 # The local registry's port; 0 = a free port picked at start.
 REALNODE_REGISTRY_PORT="${REALNODE_REGISTRY_PORT:-0}"
 REALNODE_CHAIN="KFR-$APISERVER_PORT"

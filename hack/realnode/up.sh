@@ -85,7 +85,12 @@ for ((i = 0; i < n; i++)); do
   ip link del "$bridge" 2>/dev/null || true # left by a crashed run of this cluster
   subnet=$(realnode_pick_subnet "$i") || { rlog "no free /24 left in 10.200.0.0/16 for $name"; exit 1; }
   gateway=$(realnode_gateway "$subnet"); cgroup=$(realnode_cgroup "$i")
-  kport=$((REALNODE_KUBELET_PORT_BASE + 2 * i)); hport=$((kport + 1))
+  if [ "$REALNODE_KUBELET_PORT_BASE" = 0 ]; then
+    kport=$(free_port); hport=$(free_port)
+    while [ "$hport" = "$kport" ]; do hport=$(free_port); done
+  else
+    kport=$((REALNODE_KUBELET_PORT_BASE + 2 * i)); hport=$((kport + 1))
+  fi
   for p in "$kport" "$hport"; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then rlog "kubelet port $p on 127.0.0.1 is already in use (set REALNODE_KUBELET_PORT_BASE)"; exit 1; fi
   done

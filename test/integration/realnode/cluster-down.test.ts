@@ -64,8 +64,9 @@ describe('real node: make cluster-down leaves nothing behind', function () {
     const ports: Record<string, string> = {};
     for (const k of ['ETCD_CLIENT_PORT', 'ETCD_PEER_PORT', 'APISERVER_PORT', 'KCM_PORT', 'SCHEDULER_PORT', 'KWOK_PORT']) ports[k] = String(await freePort());
     const apiPort = ports.APISERVER_PORT;
-    // kubelet ports: two free ones in a row are not guaranteed; take a base far from the others
-    env = { ...process.env, ...ports, CLUSTER_DIR: dir, NODES: '0', REAL_NODES: '1', REALNODE_KUBELET_PORT_BASE: String(await freePort()) };
+    // the kubelet's ports: free ones picked by hack/realnode/up.sh (REALNODE_KUBELET_PORT_BASE unset)
+    env = { ...process.env, ...ports, CLUSTER_DIR: dir, NODES: '0', REAL_NODES: '1' };
+    delete env.REALNODE_KUBELET_PORT_BASE;
     delete env.KUBECONFIG;
     await run(path.join(ROOT, 'hack', 'cluster-up.sh'), [], { env, maxBuffer: 16 << 20 });
     const kubeconfig = path.join(dir, 'kubeconfig');
@@ -118,7 +119,7 @@ describe('real node: make cluster-down leaves nothing behind', function () {
       expect(fs.existsSync(path.join('/sys/fs/cgroup', h, `kfr-${apiPort}-0`)), `cgroup ${h}/kfr-${apiPort}-0`).to.equal(false);
     }
     expect(links(), 'container log links').to.deep.equal([]);
-    for (const p of [...Object.values(ports), rn.registry.split(':')[1]]) {
+    for (const p of [...Object.values(ports), rn.registry.split(':')[1], String(node.kubeletPort)]) {
       const inUse = await new Promise<boolean>((resolve) => {
         const s = net.connect({ host: '127.0.0.1', port: Number(p) }, () => { s.destroy(); resolve(true); });
         s.on('error', () => resolve(false));
