@@ -5,7 +5,8 @@
 #   etcd                                                      <- go.etcd.io/etcd/server/v3 (wrapper module)
 #   kwok                                                      <- sigs.k8s.io/kwok
 #   helm                                                      <- helm.sh/helm/v3
-# Usage: hack/build-binaries.sh [k8s|etcd|kwok|helm]...   (default: all)
+#   kubelet (real nodes, REAL_NODES=n)                        <- k8s.io/kubernetes (wrapper module)
+# Usage: hack/build-binaries.sh [k8s|etcd|kwok|helm|kubelet]...   (default: all but kubelet)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/versions.sh"
@@ -20,29 +21,44 @@ with_wrapper() { # <name> : creates a temp module dir, echoes its path (removed 
   echo "$w"
 }
 
-build_k8s() {
-  have "$K8S_BIN" kube-apiserver kube-controller-manager kube-scheduler && return 0
-  log "building Kubernetes v$K8S_VERSION (cold build: several minutes)"
-  local start=$SECONDS minor s gomod m x p out
+# build_k8s_commands DEST CMD... : builds k8s.io/kubernetes/cmd/CMD... at $K8S_VERSION into DEST (atomically:
+# DEST.tmp, then renamed) through a wrapper module that replaces each staging module by its release
+build_k8s_commands() {
+  local dest=$1; shift
+  local start=$SECONDS minor s gomod m x p c pkgs=()
   minor=$(echo "$K8S_VERSION" | cut -d. -f2); s="0.${K8S_VERSION#1.}"
-  w=$(with_wrapper k8s); trap 'rm -rf "${w:-}" "$K8S_BIN.tmp"' EXIT  # w is global: this runs in the build's subshell
-  out="$K8S_BIN.tmp"; rm -rf "$out"; mkdir -p "$out"
+  w=$(with_wrapper k8s); trap 'rm -rf "${w:-}" "${out:-}"' EXIT  # w, out are global: this runs in the build's subshell
+  out="$dest.tmp"; rm -rf "$out"; mkdir -p "$out"
   cd "$w"
   gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')
   for m in $(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => \./staging/.*#\1#p' "$gomod"); do
     go mod edit -replace="$m=$m@v$s"
   done
-  go get "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-controller-manager@v$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-scheduler@v$K8S_VERSION" >&2
+  for c in "$@"; do pkgs+=("k8s.io/kubernetes/cmd/$c@v$K8S_VERSION"); done
+  go get "${pkgs[@]}" >&2
   x=""
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     x+=" -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done
-  for c in kube-apiserver kube-controller-manager kube-scheduler; do
+  for c in "$@"; do
     log "  go build $c"
     go build -trimpath -tags=selinux,notest -ldflags="-s -w$x" -o "$out/$c" "k8s.io/kubernetes/cmd/$c"
   done
-  touch "$out/.complete"; rm -rf "$K8S_BIN"; mv "$out" "$K8S_BIN"
-  log "Kubernetes v$K8S_VERSION built in $((SECONDS-start))s"
+  touch "$out/.complete"; rm -rf "$dest"; mv "$out" "$dest"
+  log "$* v$K8S_VERSION built in $((SECONDS-start))s"
+}
+
+build_k8s() {
+  have "$K8S_BIN" kube-apiserver kube-controller-manager kube-scheduler && return 0
+  log "building Kubernetes v$K8S_VERSION (cold build: several minutes)"
+  build_k8s_commands "$K8S_BIN" kube-apiserver kube-controller-manager kube-scheduler
+}
+
+# the kubelet of the real nodes (hack/realnode/): static (CGO off) like the control plane
+build_kubelet() {
+  have "$KUBELET_BIN" kubelet && return 0
+  log "building kubelet v$K8S_VERSION (cold build: several minutes)"
+  build_k8s_commands "$KUBELET_BIN" kubelet
 }
 
 build_etcd() {
@@ -85,7 +101,7 @@ targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(etcd kwok helm k8s)
 mkdir -p "$KF_CACHE_DIR"
 for t in "${targets[@]}"; do
   case "$t" in
-    k8s|etcd|kwok|helm) (cd "$KF_CACHE_DIR" && "build_$t") ;;
+    k8s|etcd|kwok|helm|kubelet) (cd "$KF_CACHE_DIR" && "build_$t") ;;
     *) log "unknown target $t"; exit 2 ;;
   esac
 done

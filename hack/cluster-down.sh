@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Stops every process hack/cluster-up.sh started and removes the cluster's state folder.
+# Stops every process hack/cluster-up.sh started and removes the cluster's state folder; with real
+# nodes also their mounts, bridges, network namespaces, cgroups and iptables rules (hack/realnode/down.sh).
 set -uo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cluster-lib.sh"
 [ -d "$CLUSTER_DIR" ] || { clog "no local cluster at $CLUSTER_DIR"; exit 0; }
+# the real nodes first (kubelets, containers, containerd, registry, bridges, cgroups, iptables chains)
+"$here/realnode/down.sh"
 # reverse order: kwok and controllers first, etcd last
 for ((i=${#COMPONENTS[@]}-1; i>=0; i--)); do
   c=${COMPONENTS[$i]}; p=$(pid_of "$c") || continue

@@ -8,20 +8,28 @@
 #   TAINTED_NODES=0         extra nodes kwok-tainted-i with taint dedicated=special:NoSchedule
 #   NOT_READY_NODES=0       extra nodes kwok-notready-i that never become Ready (kwok does not manage them)
 #   NORUN_NODES=0           extra nodes kwok-norun-i that are Ready but never run pods
+#   REAL_NODES=0            real nodes real-node-i: containerd + a kubelet each, a local registry
+#                           (hack/realnode/up.sh; needs root; the kubelet is built once into the cache)
 # hack/cluster-up.sh --status : exit 0 when a healthy cluster is up
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cluster-lib.sh"
 NODES="${NODES:-3}"; NODE_LABELS="${NODE_LABELS:-}"; NODE_IMAGES="${NODE_IMAGES:-}"
 TAINTED_NODES="${TAINTED_NODES:-0}"; NOT_READY_NODES="${NOT_READY_NODES:-0}"; NORUN_NODES="${NORUN_NODES:-0}"
+REAL_NODES="${REAL_NODES:-0}"
+[[ $REAL_NODES =~ ^[0-9]+$ ]] || { clog "REAL_NODES must be a number of real nodes, got '$REAL_NODES'"; exit 2; }
 
 healthy() {
   [ -f "$KUBECONFIG_OUT" ] || return 1
   for c in "${COMPONENTS[@]}"; do alive "$c" || return 1; done
+  # the real nodes asked for are the ones running (their pid files: registry, containerd-*, kubelet-*)
+  # (hack/cluster-up.sh --status: any number of real nodes)
+  [ "${1:-}" = any ] || [ "$(cat "$CLUSTER_DIR/real-nodes" 2>/dev/null || echo 0)" = "$REAL_NODES" ] || return 1
+  local f; for f in "$CLUSTER_DIR"/pids/*.pid; do kill -0 "$(cat "$f")" 2>/dev/null || return 1; done
   kc get --raw /readyz >/dev/null 2>&1
 }
 
 if [ "${1:-}" = "--status" ]; then
-  if healthy; then echo "local cluster is up: KUBECONFIG=$KUBECONFIG_OUT"; exit 0; fi
+  if healthy any; then echo "local cluster is up: KUBECONFIG=$KUBECONFIG_OUT"; exit 0; fi
   echo "local cluster is not running"; exit 1
 fi
 
@@ -79,7 +87,7 @@ launch kube-apiserver "$K8S_BIN/kube-apiserver" --etcd-servers="http://127.0.0.1
   --service-account-key-file="$P/sa.key" --service-account-signing-key-file="$P/sa.key" \
   --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC --allow-privileged=true \
   --enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,DefaultTolerationSeconds,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota,Priority \
-  --endpoint-reconciler-type=none --profiling=false --v=1
+  --endpoint-reconciler-type=none --enable-aggregator-routing=true --profiling=false --v=1
 wait_for kube-apiserver 90 kc get --raw /readyz
 
 launch kube-controller-manager "$K8S_BIN/kube-controller-manager" --kubeconfig="$KUBECONFIG_OUT" \
@@ -110,4 +118,8 @@ if [ "$NODES" -gt 0 ]; then
     --field-selector=metadata.name=kwok-node-0
 fi
 wait_for kube-controller-manager 60 kc get serviceaccount default -n default
+if [ "$REAL_NODES" -gt 0 ]; then
+  "$here/realnode/up.sh" "$REAL_NODES" || { clog "real nodes did not start (logs under $CLUSTER_DIR/realnode)"; "$here/cluster-down.sh"; exit 1; }
+fi
+[ "$REAL_NODES" -gt 0 ] || echo 0 >"$CLUSTER_DIR/real-nodes"
 clog "up in $((SECONDS-start))s: export KUBECONFIG=$KUBECONFIG_OUT  (kubectl get nodes)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole suite: lint and type-check, unit tests, then integration and e2e tests on the local control
-# plane. Starts the cluster when none is up and stops it afterwards (a cluster that was already up is
+# plane, then the real-node tests (a kubelet joins that cluster; REAL_NODE_TESTS=0 skips them). Starts the cluster when none is up and stops it afterwards (a cluster that was already up is
 # left running). Prints one closing line "tests: N passed, N failed".
 set -uo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cluster-lib.sh"
@@ -42,8 +42,24 @@ if ! "$here/cluster-up.sh" --status >/dev/null 2>&1; then
   "$here/cluster-up.sh" || { echo "cluster-up failed"; echo "tests: $passed passed, $((failed + 1)) failed"; exit 1; }
 fi
 export KUBECONFIG="$KUBECONFIG_OUT"
-suite integration --timeout 300000 'test/integration/**/*.test.ts'
-suite e2e --timeout 900000 'test/e2e/**/*.test.ts'
+# the kwok-only suites first: they never see a real node (an ImageCache without nodeSelector targets every node)
+suite integration --timeout 300000 --ignore 'test/integration/realnode/**' 'test/integration/**/*.test.ts'
+suite e2e --timeout 900000 --ignore 'test/e2e/realnode/**' 'test/e2e/**/*.test.ts'
+
+# then a real node joins the same cluster (kubelet + containerd + local registry; root), for the e2e of the
+# project's image on it, and a private cluster with a real node checks that cluster-down leaves nothing.
+# REAL_NODE_TESTS=0 skips this phase (it says so).
+if [ "${REAL_NODE_TESTS:-1}" = 0 ]; then
+  echo "=== realnode: skipped (REAL_NODE_TESTS=0) ==="
+else
+  rn_start=$SECONDS
+  if [ "$(cat "$CLUSTER_DIR/real-nodes" 2>/dev/null || echo 0)" = 0 ] && ! "$here/realnode/up.sh" 1; then
+    echo "real node did not start (logs under $CLUSTER_DIR/realnode)"; status=1; failed=$((failed + 1))
+  else
+    suite realnode --timeout 900000 'test/e2e/realnode/**/*.test.ts' 'test/integration/realnode/**/*.test.ts'
+  fi
+  echo "=== realnode phase: $((SECONDS - rn_start))s ==="
+fi
 
 echo "whole suite: $((SECONDS-start))s"
 echo "tests: $passed passed, $failed failed"

@@ -82,45 +82,8 @@ TOML
 done
 
 snapshotter=${KF_CRI_SNAPSHOTTER:-overlayfs}
-cat >"$dir/config.toml" <<TOML
-version = 2
-root = "$dir/root"
-state = "$dir/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp"]
-
-[grpc]
-  address = "$sock"
-
-[ttrpc]
-  address = "$sock.ttrpc"
-
-[plugins]
-  [plugins."io.containerd.grpc.v1.cri"]
-    sandbox_image = "$registry/kf-test/pause:1"
-    stream_server_address = "127.0.0.1"
-    stream_server_port = "0"
-    disable_tcp_service = true
-    enable_selinux = false
-    disable_apparmor = true
-    # Lowering oom_score_adj below our own is not permitted in every sandbox (runc then fails with
-    # "failed to update /proc/self/oom_score_adj: Permission denied"); clamp it as rootless setups do.
-    restrict_oom_score_adj = true
-    [plugins."io.containerd.grpc.v1.cri".containerd]
-      snapshotter = "$snapshotter"
-      default_runtime_name = "runc"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-        runtime_type = "io.containerd.runc.v2"
-        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-          # runc's state under DIR, not in the host's /run/containerd/runc
-          Root = "$dir/runc"
-    [plugins."io.containerd.grpc.v1.cri".cni]
-      bin_dir = "/usr/lib/cni"
-      conf_dir = "$dir/cni/net.d"
-    [plugins."io.containerd.grpc.v1.cri".registry]
-      config_path = "$dir/certs.d"
-  [plugins."io.containerd.internal.v1.opt"]
-    path = "$dir/opt"
-TOML
+. "$here/config.sh"
+containerd_config "$dir" "$sock" "$registry/kf-test/pause:1" "$snapshotter" "$dir/cni/net.d" >"$dir/config.toml"
 setsid containerd --config "$dir/config.toml" >"$dir/logs/containerd.log" 2>&1 </dev/null &
 echo $! >"$dir/containerd.pid"
 wait_for 30 "containerd on $sock (log: $dir/logs/containerd.log)" \

@@ -5,9 +5,12 @@
 CHART_DIR := helm/kube-fledged
 CHART_VERSION := $(shell sed -n 's/^version: *//p' $(CHART_DIR)/Chart.yaml)
 RELEASE_VERSION ?= $(shell sed -n 's/^appVersion: *//p' $(CHART_DIR)/Chart.yaml)
-CONTROLLER_IMAGE_REPO ?= docker.io/senthilrch/kubefledged-controller
-WEBHOOK_SERVER_IMAGE_REPO ?= docker.io/senthilrch/kubefledged-webhook-server
-CRI_CLIENT_IMAGE_REPO ?= docker.io/senthilrch/kubefledged-cri-client
+# The project's one image (every entrypoint; the chart's and the controller's defaults name it).
+IMAGE_REPO ?= docker.io/kubefledgedts/kube-fledged
+# One image per program, as the original published (optional; same content, ENTRYPOINT set).
+CONTROLLER_IMAGE_REPO ?= $(IMAGE_REPO)-controller
+WEBHOOK_SERVER_IMAGE_REPO ?= $(IMAGE_REPO)-webhook-server
+CRI_CLIENT_IMAGE_REPO ?= $(IMAGE_REPO)-cri-client
 TARGET_PLATFORMS ?= linux/amd64,linux/arm/v7,linux/arm64/v8
 # --push publishes the images; --load keeps a single-platform build in the local Docker engine.
 BUILD_OUTPUT ?= --push
@@ -40,7 +43,7 @@ manifest_args = $(foreach m,$(1),-f $(DEPLOY_DIR)/kubefledged-$(m).yaml)
 
 .PHONY: deploy-using-yaml remove-kubefledged update deploy-using-helm remove-kubefledged-helm \
   manifests sync-crds chart-lint chart-package \
-  chart-verify install-buildx controller-image webhook-server-image cri-client-image release release-amd64
+  chart-verify install-buildx kube-fledged-image controller-image webhook-server-image cri-client-image release release-amd64
 
 deploy-using-yaml: ## install kube-fledged from the plain manifests in $(DEPLOY_DIR)/ (namespace kube-fledged)
 	-$(KUBECTL) apply -f $(DEPLOY_DIR)/kubefledged-namespace.yaml
@@ -85,7 +88,7 @@ chart-package: ## package the chart signed (.tgz + .prov) into $(CHART_DIST) and
 chart-verify: ## verify the packaged chart's provenance with CHART_PUBLIC_KEYRING
 	$(HELM) verify --keyring $(CHART_PUBLIC_KEYRING) $(CHART_DIST)/kube-fledged-$(CHART_VERSION).tgz
 
-# --- container images (Docker with buildx; one Dockerfile, one build target per image) ---
+# --- container images for release (Docker with buildx; `make image` builds with buildah, no daemon) ---
 image_build = $(DOCKER) buildx build --platform=$(TARGET_PLATFORMS) --target=$(1) \
   --build-arg NODE_VERSION=$(NODE_VERSION) --build-arg http_proxy=$(HTTP_PROXY) --build-arg https_proxy=$(HTTPS_PROXY) \
   -t $(2):$(RELEASE_VERSION) -t $(2):latest --progress=$(PROGRESS) $(BUILD_OUTPUT) .
@@ -96,6 +99,9 @@ install-buildx: ## register QEMU and create the multi-platform buildx builder "m
 	$(DOCKER) buildx use multibuilder
 	$(DOCKER) buildx inspect --bootstrap
 
+kube-fledged-image: ## build (and with BUILD_OUTPUT=--push publish) the one image $(IMAGE_REPO):$(RELEASE_VERSION) (Docker buildx)
+	$(call image_build,kube-fledged,$(IMAGE_REPO))
+
 controller-image: ## build (and with BUILD_OUTPUT=--push publish) $(CONTROLLER_IMAGE_REPO):$(RELEASE_VERSION)
 	$(call image_build,controller,$(CONTROLLER_IMAGE_REPO))
 
@@ -105,7 +111,7 @@ webhook-server-image: ## build $(WEBHOOK_SERVER_IMAGE_REPO):$(RELEASE_VERSION)
 cri-client-image: ## build $(CRI_CLIENT_IMAGE_REPO):$(RELEASE_VERSION)
 	$(call image_build,cri-client,$(CRI_CLIENT_IMAGE_REPO))
 
-release: install-buildx controller-image webhook-server-image cri-client-image ## build and push the three images for TARGET_PLATFORMS
+release: install-buildx kube-fledged-image ## build and push $(IMAGE_REPO):$(RELEASE_VERSION) and :latest for TARGET_PLATFORMS
 
-release-amd64: ## build and push the three images for linux/amd64 only
+release-amd64: ## build and push the image for linux/amd64 only
 	$(MAKE) --no-print-directory release TARGET_PLATFORMS=linux/amd64

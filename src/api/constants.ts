@@ -82,7 +82,8 @@ export const WebhookMessage = {
 } as const;
 
 export const DEFAULT_NAMESPACE = 'kube-fledged';
-export const DEFAULT_CRI_CLIENT_IMAGE = 'senthilrch/kubefledged-cri-client:latest';
+/** The project's one image (every entrypoint), tagged with the chart's appVersion (kept equal by a unit test). */
+export const DEFAULT_CRI_CLIENT_IMAGE = 'docker.io/kubefledgedts/kube-fledged:v0.11.0';
 export const DEFAULT_BUSYBOX_IMAGE = 'senthilrch/busybox:1.35.0';
 
 /**

@@ -151,7 +151,7 @@ describe('ImageCache controller: create, update, refresh, purge, status', functi
       const pod = j.spec!.template.spec!;
       expect(pod.containers).to.have.length(2);
       expect(pod.containers[0]!.command).to.deep.equal(['/opt/bin/kubefledged-cri-client']);
-      expect(pod.containers[0]!.image).to.equal('senthilrch/kubefledged-cri-client:latest');
+      expect(pod.containers[0]!.image).to.equal('docker.io/kubefledgedts/kube-fledged:v0.11.0');
     }
     await eventually('annotation removed', async () =>
       !('kubefledged.io/purge-imagecache' in ((await ics.get(ns, 'ic-purge')).metadata.annotations ?? {})), 20_000);

@@ -62,7 +62,7 @@ const DEFAULTS: ControllerConfig = {
   nodeWatch: true,
   nodeFlapWindowMs: 600_000,
   namespace: 'kube-fledged',
-  criClientImage: 'senthilrch/kubefledged-cri-client:latest',
+  criClientImage: 'docker.io/kubefledgedts/kube-fledged:v0.11.0',
   busyboxImage: 'senthilrch/busybox:1.35.0',
 };
 
@@ -271,7 +271,7 @@ describe('config/controller-config', () => {
       const c = parse([], { KUBEFLEDGED_NAMESPACE: '', KUBEFLEDGED_CRI_CLIENT_IMAGE: ' ', BUSYBOX_IMAGE: undefined });
       expect([c.namespace, c.criClientImage, c.busyboxImage]).to.deep.equal([
         'kube-fledged',
-        'senthilrch/kubefledged-cri-client:latest',
+        'docker.io/kubefledgedts/kube-fledged:v0.11.0',
         'senthilrch/busybox:1.35.0',
       ]);
     });
@@ -321,7 +321,7 @@ describe('config/controller-config', () => {
         '(default true)',
         'KUBEFLEDGED_NAMESPACE',
         '(default "kube-fledged")',
-        '(default "senthilrch/kubefledged-cri-client:latest")',
+        '(default "docker.io/kubefledgedts/kube-fledged:v0.11.0")',
         '(default "senthilrch/busybox:1.35.0")',
       ];
       for (const d of defaults) expect(help).to.include(d);

@@ -82,7 +82,7 @@ describe('install: chart rendering', function () {
     const c = container(one(objects, 'Deployment', '-controller'));
     expect(c.command).to.deep.equal(['/opt/bin/kubefledged-controller']);
     expect(c.args).to.deep.equal(DEFAULT_CONTROLLER_ARGS);
-    expect(c.image).to.equal('docker.io/senthilrch/kubefledged-controller:v0.11.0');
+    expect(c.image).to.equal('docker.io/kubefledgedts/kube-fledged:v0.11.0');
     const parsed = parseControllerConfig(c.args!, { KUBEFLEDGED_NAMESPACE: 'kube-fledged' });
     expect(parsed).to.have.property('config');
   });
@@ -209,11 +209,11 @@ describe('install: chart rendering', function () {
     expect(envOf(d)).to.deep.equal({
       KUBEFLEDGED_NAMESPACE: JSON.stringify({ fieldRef: { fieldPath: 'metadata.namespace' } }),
       POD_NAME: JSON.stringify({ fieldRef: { fieldPath: 'metadata.name' } }),
-      KUBEFLEDGED_CRI_CLIENT_IMAGE: 'docker.io/senthilrch/kubefledged-cri-client:v9.9.9',
+      KUBEFLEDGED_CRI_CLIENT_IMAGE: 'docker.io/kubefledgedts/kube-fledged:v9.9.9',
       BUSYBOX_IMAGE: 'mirror/busybox:1.36',
     });
-    expect(container(d).image).to.equal('docker.io/senthilrch/kubefledged-controller:v9.9.9');
-    expect(container(one(objects, 'Deployment', '-webhook-server')).image).to.equal('docker.io/senthilrch/kubefledged-webhook-server:v9.9.9');
+    expect(container(d).image).to.equal('docker.io/kubefledgedts/kube-fledged:v9.9.9');
+    expect(container(one(objects, 'Deployment', '-webhook-server')).image).to.equal('docker.io/kubefledgedts/kube-fledged:v9.9.9');
   });
 
   it('renders hostNetwork and priorityClassName as valid pod spec fields (#192) on both Deployments', async () => {

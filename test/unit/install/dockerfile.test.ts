@@ -57,16 +57,37 @@ describe('install: Dockerfile', () => {
     expect(problems).to.match(/line 8: duplicate name build/);
   });
 
-  it('builds on Node 20 and has the stages build -> deps -> runtime -> one target per original image', () => {
+  it('builds on the public Node 20 images by default (build args), has helm -> build -> deps -> runtime -> targets, the one image last', () => {
     expect(df.globalArgs.NODE_VERSION).to.match(/^20\.\d+\.\d+$/);
     expect(df.stages.map((s) => [s.name, s.from])).to.deep.equal([
+      ['helm-build', `golang:${df.globalArgs.GO_VERSION}-bookworm`],
+      ['helm', 'helm-build'],
       ['build', `node:${df.globalArgs.NODE_VERSION}-bookworm`],
       ['deps', `node:${df.globalArgs.NODE_VERSION}-bookworm`],
       ['runtime', `node:${df.globalArgs.NODE_VERSION}-bookworm-slim`],
       ['cri-client', 'runtime'],
       ['webhook-server', 'runtime'],
       ['controller', 'runtime'],
+      ['kube-fledged', 'runtime'],
     ]);
+    // the version of helm the local cluster builds (hack/versions.sh)
+    const versions = fs.readFileSync(path.join(ROOT, 'hack', 'versions.sh'), 'utf8');
+    expect(versions).to.contain(`HELM_VERSION="\${HELM_VERSION:-${df.globalArgs.HELM_VERSION}}"`);
+    expect(versions).to.contain(`IMAGE_NODE_VERSION="\${IMAGE_NODE_VERSION:-${df.globalArgs.NODE_VERSION}}"`);
+  });
+
+  it('ships helm at /usr/local/bin/helm, built from its Go module (static) or taken from an image given as HELM_FROM', () => {
+    const run = df.stages.find((s) => s.name === 'helm-build')!.instructions.find((i) => i.keyword === 'RUN')!;
+    expect(run.args).to.contain('CGO_ENABLED=0');
+    expect(run.args).to.contain('helm.sh/helm/v3/cmd/helm@v${HELM_VERSION}');
+    const copy = df.stages.find((s) => s.name === 'runtime')!.instructions.filter((i) => i.keyword === 'COPY' && i.flags.from === 'helm');
+    expect(copy.map((c) => c.args)).to.deep.equal(['/out/helm /usr/local/bin/helm']);
+  });
+
+  it('the one image (default target kube-fledged) starts the controller and exposes both ports', () => {
+    expect(df.stages.at(-1)!.name).to.equal('kube-fledged');
+    expect(entrypointOf(df, 'kube-fledged')).to.deep.equal(['/opt/bin/kubefledged-controller']);
+    expect(userOf(df, 'kube-fledged')).to.equal('65532:65532');
   });
 
   it('makes each target start its own entrypoint in /opt/bin, in exec form', () => {
@@ -92,6 +113,7 @@ describe('install: Dockerfile', () => {
       ['.', 'package.json ./'],
       ['deps', '/opt/kube-fledged/node_modules ./node_modules'],
       ['build', '/src/dist ./dist'],
+      ['helm', '/out/helm /usr/local/bin/helm'],
     ]);
   });
 

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from '../../../hack/chart/helm-binary.js';
 import { STATIC_FILES } from '../../../hack/chart/render-manifests.js';
@@ -48,18 +49,38 @@ describe('install: Makefile targets', function () {
 
   it('tags images with the chart appVersion by default and pushes for amd64, arm/v7 and arm64', async () => {
     const [cmd] = await dryRun('controller-image');
-    expect(cmd).to.contain(`-t docker.io/senthilrch/kubefledged-controller:${appVersion()}`);
+    expect(cmd).to.contain(`-t docker.io/kubefledgedts/kube-fledged-controller:${appVersion()}`);
     expect(cmd).to.contain('--platform=linux/amd64,linux/arm/v7,linux/arm64/v8');
     expect(cmd).to.contain('--push');
   });
 
-  it('release sets up buildx, then builds the three images; release-amd64 for linux/amd64 only', async () => {
-    const release = (await dryRun('release')).join('\n');
+  it('release sets up buildx, then builds and pushes the one image to $(IMAGE_REPO); release-amd64 for linux/amd64 only', async () => {
+    const release = (await dryRun('release', 'IMAGE_REPO=registry.example/team/kf')).join('\n');
     expect(release).to.contain('docker buildx create --name multibuilder');
-    for (const stage of ['controller', 'webhook-server', 'cri-client']) expect(release).to.contain(`--target=${stage}`);
+    const builds = release.split('\n').filter((l) => l.includes('buildx build'));
+    expect(builds).to.have.length(1);
+    for (const part of ['--target=kube-fledged', `-t registry.example/team/kf:${appVersion()}`, '-t registry.example/team/kf:latest', '--push']) {
+      expect(builds[0]).to.contain(part);
+    }
     const amd64 = (await dryRun('release-amd64')).filter((l) => l.includes('buildx build'));
-    expect(amd64).to.have.length(3);
-    for (const l of amd64) expect(l).to.contain('--platform=linux/amd64 ');
+    expect(amd64).to.have.length(1);
+    expect(amd64[0]).to.contain('--platform=linux/amd64 ');
+    expect(amd64[0]).to.contain(`-t docker.io/kubefledgedts/kube-fledged:${appVersion()}`);
+  });
+
+  it('image builds with buildah (hack/image/build.sh) and pushes to the local cluster registry when one runs', async () => {
+    const [none] = await dryRun('image', 'CLUSTER_DIR=/nonexistent');
+    expect(none).to.equal(`IMAGE="docker.io/kubefledgedts/kube-fledged:${appVersion()}" IMAGE_BASE="public" IMAGE_PUSH="" hack/image/build.sh`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kf-mk-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'registry'));
+      fs.writeFileSync(path.join(dir, 'registry', 'address'), '127.0.0.1:5999\n');
+      const [local] = await dryRun('image', `CLUSTER_DIR=${dir}`, 'IMAGE_BASE=local');
+      expect(local).to.contain('IMAGE_BASE="local"');
+      expect(local).to.contain(`IMAGE_PUSH="127.0.0.1:5999/kubefledgedts/kube-fledged:${appVersion()}"`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('deploy-using-yaml applies every deploy/ manifest (namespace and CRD first), waits for both rollouts', async () => {

@@ -82,7 +82,8 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       stages.push({ name: m[2] ?? `stage-${stages.length}`, from: substitute(m[1]!, globalArgs), instructions: [] });
     } else if (stages.length === 0) {
       if (ins.keyword !== 'ARG') throw new Error(`Dockerfile line ${ins.line}: only ARG may come before the first FROM`);
-      Object.assign(globalArgs, assignments(ins.args));
+      // a global ARG's default may use the ARGs before it (ARG BUILD_IMAGE=node:${NODE_VERSION}-bookworm)
+      for (const [k, v] of Object.entries(assignments(ins.args))) globalArgs[k] = substitute(v, globalArgs);
     } else {
       stages[stages.length - 1]!.instructions.push(ins);
     }
