@@ -50,10 +50,14 @@ COPY package.json ./
 COPY --from=deps /opt/kube-fledged/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=helm /out/helm /usr/local/bin/helm
+# the chart: the KubeFledged operator renders it with that helm (the one template of every install path)
+COPY helm/kube-fledged ./helm/kube-fledged
 WORKDIR /opt/bin
-# /opt/bin/kubefledged-<name> -> node /opt/kube-fledged/dist/cmd/<name>.js (exec: node is PID 1 and gets the signals)
-RUN for name in controller webhook-server cri-client; do \
-      printf '#!/bin/sh\nexec node "$(dirname "$0")/../kube-fledged/dist/cmd/%s.js" "$@"\n' "$name" > "kubefledged-$name"; \
+# /opt/bin/kubefledged-<name> -> node /opt/kube-fledged/dist/cmd/<name>.js (exec: node is PID 1 and gets the signals);
+# /opt/bin/kubefledged-operator -> dist/cmd/kubefledged-operator.js
+RUN for name in controller webhook-server cri-client operator; do \
+      js="$name"; [ "$name" = operator ] && js=kubefledged-operator; \
+      printf '#!/bin/sh\nexec node "$(dirname "$0")/../kube-fledged/dist/cmd/%s.js" "$@"\n' "$js" > "kubefledged-$name"; \
       chmod 0755 "kubefledged-$name"; \
     done
 WORKDIR /

@@ -7,14 +7,14 @@ OPERATOR_CRD ?= $(OPERATOR_DIR)/crds/charts.helm.kubefledged.io_kubefledgeds_crd
 KUBEFLEDGED_CR ?= $(OPERATOR_DIR)/crds/charts.helm.kubefledged.io_v1alpha2_kubefledged_cr.yaml
 OPERATOR_MANIFESTS := service_account clusterrole clusterrole_binding role role_binding operator
 # The operator's image (the project's image: the operator is one more entrypoint of it).
-OPERATOR_IMAGE ?= $(CONTROLLER_IMAGE_REPO):$(RELEASE_VERSION)
+OPERATOR_IMAGE ?= $(IMAGE_REPO):$(RELEASE_VERSION)
 # Label of what the operator applied or created (the ImageCache CRD too, when it was missing).
 OPERATOR_OWNER_LABEL := charts.helm.kubefledged.io/owner-namespace
 
 # $(call in_namespace,files): the files as one YAML stream, in namespace $(KUBEFLEDGED_NAMESPACE), the
 # operator's image $(OPERATOR_IMAGE)
 in_namespace = for f in $(1); do echo ---; sed -e 's/^\(  *namespace:\) kube-fledged$$/\1 $(KUBEFLEDGED_NAMESPACE)/' \
-  -e 's|^\(  *image:\) docker.io/senthilrch/kubefledged-controller:v[0-9.]*$$|\1 $(OPERATOR_IMAGE)|' "$$f"; done
+  -e 's|^\(  *image:\) docker.io/kubefledgedts/kube-fledged:v[0-9.]*$$|\1 $(OPERATOR_IMAGE)|' "$$f"; done
 operator_files = $(foreach m,$(OPERATOR_MANIFESTS),$(OPERATOR_DIR)/$(m).yaml)
 
 .PHONY: deploy-using-operator remove-kubefledged-and-operator

@@ -114,6 +114,7 @@ describe('install: Dockerfile', () => {
       ['deps', '/opt/kube-fledged/node_modules ./node_modules'],
       ['build', '/src/dist ./dist'],
       ['helm', '/out/helm /usr/local/bin/helm'],
+      ['.', 'helm/kube-fledged ./helm/kube-fledged'],
     ]);
   });
 
@@ -124,10 +125,10 @@ describe('install: Dockerfile', () => {
     for (const w of all.filter((i) => i.keyword === 'WORKDIR')) expect(w.args, `line ${w.line}`).to.match(/^\//);
   });
 
-  it('sends only package files, tsconfigs and src/ as build context', () => {
+  it('sends only package files, tsconfigs, src/ and the chart as build context', () => {
     const ignore = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     expect(ignore[0]).to.equal('*');
-    expect(ignore.filter((l) => l.startsWith('!'))).to.deep.equal(['!package.json', '!package-lock.json', '!tsconfig.json', '!tsconfig.build.json', '!src/']);
+    expect(ignore.filter((l) => l.startsWith('!'))).to.deep.equal(['!package.json', '!package-lock.json', '!tsconfig.json', '!tsconfig.build.json', '!src/', '!helm/kube-fledged/']);
     const contextCopies = instructions(DOCKERFILE).filter((i) => i.keyword === 'COPY' && !i.flags.from);
     for (const c of contextCopies) {
       const sources = c.args.split(/\s+/).slice(0, -1);

@@ -179,9 +179,9 @@ describe('install: Makefile targets', function () {
         const deployment = (await stream(lines[3]!)).find((o) => o.kind === 'Deployment')!;
         return (deployment as unknown as { spec: { template: { spec: { containers: { image: string }[] } } } }).spec.template.spec.containers[0]!.image;
       };
-      expect(await image()).to.equal(`docker.io/senthilrch/kubefledged-controller:${appVersion()}`);
+      expect(await image()).to.equal(`docker.io/kubefledgedts/kube-fledged:${appVersion()}`);
       expect(await image('OPERATOR_IMAGE=registry.example/kf:v9')).to.equal('registry.example/kf:v9');
-      expect(await image('CONTROLLER_IMAGE_REPO=registry.example/ctl', 'RELEASE_VERSION=v1.2.3')).to.equal('registry.example/ctl:v1.2.3');
+      expect(await image('IMAGE_REPO=registry.example/kf', 'RELEASE_VERSION=v1.2.3')).to.equal('registry.example/kf:v1.2.3');
     });
 
     it('KUBEFLEDGED_CR points the targets at another KubeFledged object', async () => {

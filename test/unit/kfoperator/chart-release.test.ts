@@ -182,7 +182,7 @@ describe('kfoperator: the chart is the template', function () {
     const c = spec.containers[0]!;
     expect(c.command).to.deep.equal(['/opt/bin/kubefledged-operator']);
     const appVersion = readYaml<{ appVersion: string }>(path.join(CHART_DIR, 'Chart.yaml')).appVersion;
-    expect(c.image, 'the project image of this release (make deploy-using-operator replaces it with OPERATOR_IMAGE)').to.equal(`docker.io/senthilrch/kubefledged-controller:${appVersion}`);
+    expect(c.image, 'the project image of this release (make deploy-using-operator replaces it with OPERATOR_IMAGE)').to.equal(`docker.io/kubefledgedts/kube-fledged:${appVersion}`);
     expect(c.env!.find((e) => e.name === 'WATCH_NAMESPACE')).to.deep.equal({ name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
     expect(c.env!.map((e) => e.name)).to.include.members(['POD_NAME', 'OPERATOR_NAME', 'HELM_BINARY', 'KUBEFLEDGED_CHART_DIR']);
   });
