@@ -5,7 +5,11 @@ import { eventually, kubectl, ROOT } from './cluster.js';
 
 export async function ensureCrd(): Promise<void> {
   await kubectl(['apply', '-f', `${ROOT}/crds/imagecaches.kubefledged.io.yaml`]);
-  await kubectl(['wait', '--for', 'condition=established', '--timeout=60s', 'crd/imagecaches.kubefledged.io']);
+  // a CRD just created has no conditions yet, and kubectl wait then fails at once instead of waiting
+  await eventually('the ImageCache CRD established', async () => {
+    await kubectl(['wait', '--for', 'condition=established', '--timeout=60s', 'crd/imagecaches.kubefledged.io']);
+    return true;
+  }, 90_000, 500);
 }
 
 export class ImageCaches {

@@ -51,9 +51,9 @@ describe('install (e2e): container image build steps replayed outside Docker', f
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('sends only the package files, tsconfigs and src/ (no tests) as build context', () => {
-    expect(context).to.include.members(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/cmd/controller.ts']);
-    expect(context.filter((f) => !f.startsWith('src/') && !['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'].includes(f))).to.deep.equal([]);
+  it('sends only the package files, tsconfigs, src/ (no tests) and the chart as build context', () => {
+    expect(context).to.include.members(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/cmd/controller.ts', 'helm/kube-fledged/Chart.yaml']);
+    expect(context.filter((f) => !f.startsWith('src/') && !f.startsWith('helm/kube-fledged/') && !['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'].includes(f))).to.deep.equal([]);
     expect(context.filter((f) => f.endsWith('.test.ts'))).to.deep.equal([]);
     expect(dockerignoreIncludes(['*', '!src/', 'src/**/*.test.ts'], 'src/a/b.test.ts')).to.equal(false);
     expect(dockerignoreIncludes(['*', '!src/'], 'node_modules/x/index.js')).to.equal(false);
@@ -61,7 +61,7 @@ describe('install (e2e): container image build steps replayed outside Docker', f
 
   it('compiles every entrypoint in the build stage', () => {
     const dist = path.join(stages.get('build')!.root, 'src', 'dist', 'cmd');
-    expect(fs.readdirSync(dist).filter((f) => f.endsWith('.js')).sort()).to.deep.equal(['controller.js', 'cri-client.js', 'webhook-server.js']);
+    expect(fs.readdirSync(dist).filter((f) => f.endsWith('.js')).sort()).to.deep.equal(['controller.js', 'cri-client.js', 'kubefledged-operator.js', 'webhook-server.js']);
   });
 
   it('ships production dependencies only in the runtime stage', () => {
