@@ -27,6 +27,9 @@ export function podsOfJob(job: V1Job, pods: readonly V1Pod[]): V1Pod[] {
     .sort((a, b) => time(b.metadata?.creationTimestamp) - time(a.metadata?.creationTimestamp));
 }
 
+/** The runtime's words for an image the registry does not have (containerd, CRI-O, the CRI NotFound code). */
+export const IMAGE_NOT_FOUND = /code = NotFound|manifest unknown|: not found\b|\bnot found: manifest/i;
+
 function outcomeFromStatus(cs: V1ContainerStatus, action: JobWork['action']): Omit<ImageOutcome, 'container' | 'specImages'> {
   const t = cs.state?.terminated;
   if (t) {
@@ -40,6 +43,10 @@ function outcomeFromStatus(cs: V1ContainerStatus, action: JobWork['action']): Om
   // A pull container that runs has its image on the node: the pull is done.
   if (cs.state?.running && action === 'pull') return { state: 'succeeded', reason: '', message: '' };
   const w = cs.state?.waiting;
+  // the registry says the image does not exist: that will not change by waiting for the deadline
+  if (w && action === 'pull' && w.reason === 'ErrImagePull' && IMAGE_NOT_FOUND.test(w.message ?? '')) {
+    return { state: 'failed', reason: w.reason, message: w.message ?? '' };
+  }
   if (w) return { state: 'pending', reason: w.reason ?? 'Waiting', message: w.message ?? '' };
   return { state: 'pending', reason: 'ContainerCreating', message: '' };
 }

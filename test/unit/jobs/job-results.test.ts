@@ -29,6 +29,15 @@ describe('jobOutcomes', () => {
     expect(o[1]).to.include({ state: 'pending', reason: 'ErrImagePull', message: 'failed to pull' });
     expect(expire(o[1]!)).to.include({ state: 'failed', reason: 'ErrImagePull', message: 'failed to pull' });
   });
+  it('an image the registry does not have fails at once (containerd\'s and the CRI\'s NotFound), not at the deadline', () => {
+    const containerd = 'rpc error: code = NotFound desc = failed to pull and unpack image "r:5000/a:nope": failed to resolve reference "r:5000/a:nope": r:5000/a:nope: not found';
+    const o = jobOutcomes(job, work, [pod('Pending', [
+      cs('imagepuller-0', { waiting: { reason: 'ErrImagePull', message: containerd } }),
+      cs('imagepuller-1', { waiting: { reason: 'ErrImagePull', message: 'failed to resolve reference "fail.invalid/a:1": lookup fail.invalid: no such host' } }),
+    ])]);
+    expect(o[0]).to.include({ state: 'failed', reason: 'ErrImagePull', message: containerd });
+    expect(o[1]).to.include({ state: 'pending' }); // a network error may pass: wait for the deadline
+  });
   it('a non-zero exit is a failure carrying the termination message', () => {
     const o = jobOutcomes(job, work, [pod('Failed', [
       cs('imagepuller-0', { terminated: { exitCode: 1, reason: 'Error', message: 'exec format error\n' } }),
