@@ -6,6 +6,7 @@ import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueNa
 import { fakeNode } from '../../support/nodes.js';
 import { ControllerProcess, serviceAccountKubeconfig } from '../../support/controller-process.js';
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
+import { createReadyNodes } from '../../support/suite.js';
 import { Message } from '../../../src/api/constants.js';
 import { ImageCacheApi } from '../../../src/kube/imagecache-api.js';
 import { StatusConflict, StatusWriter } from '../../../src/status/status-writer.js';
@@ -40,11 +41,7 @@ describe('ImageCache controller: every operation finishes on time with a true st
   before(async () => {
     await ensureCrd();
     ns = await createNamespace(core, 'kf-ok');
-    for (const n of nodes) await core.createNode({ body: fakeNode(n, { labels: sel }) });
-    await eventually('nodes Ready', async () => {
-      const list = (await core.listNode({ labelSelector: `kf-suite=${suite}` })).items;
-      return list.length === nodes.length && list.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-    }, 60_000);
+    await createReadyNodes(core, nodes.map((n) => [n, { labels: sel }]));
     sa = await serviceAccountKubeconfig(kc, ns);
   });
 

@@ -4,9 +4,9 @@
 import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueName } from '../../support/cluster.js';
-import { fakeNode } from '../../support/nodes.js';
 import { ControllerProcess, serviceAccountKubeconfig } from '../../support/controller-process.js';
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
+import { createReadyNodes } from '../../support/suite.js';
 
 describe('ImageCache controller: node flaps are not new nodes', function () {
   this.timeout(240_000);
@@ -35,9 +35,7 @@ describe('ImageCache controller: node flaps are not new nodes', function () {
   before(async () => {
     await ensureCrd();
     ns = await createNamespace(core, 'kf-fl');
-    for (const n of nodes) await core.createNode({ body: fakeNode(n, { labels: { 'kf-fl': suite }, images: n.endsWith('-a') ? ['registry.example/a:1'] : [] }) });
-    await eventually('nodes Ready', async () => (await core.listNode({ labelSelector: `kf-fl=${suite}` })).items
-      .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === nodes.length, 60_000);
+    await createReadyNodes(core, nodes.map((n) => [n, { labels: { 'kf-fl': suite }, images: n.endsWith('-a') ? ['registry.example/a:1'] : [] }]));
     sa = await serviceAccountKubeconfig(kc, ns);
     ctrl = new ControllerProcess(sa.file, ['-v=4', '--leader-elect=false', '--image-cache-refresh-frequency=0s', '--image-pull-deadline-duration=30s',
       '--image-pull-policy=Always', '--job-retention-policy=retain', '--skip-not-ready-nodes=false'], { KUBEFLEDGED_NAMESPACE: ns }).start();

@@ -2,10 +2,11 @@
 // tolerations, and cordoned / NotReady / other-platform nodes skipped and reported.
 import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
-import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueName } from '../../support/cluster.js';
-import { fakeNode } from '../../support/nodes.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, uniqueName } from '../../support/cluster.js';
+import { type FakeNodeOptions } from '../../support/nodes.js';
 import { ControllerProcess, serviceAccountKubeconfig } from '../../support/controller-process.js';
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
+import { createReadyNodes } from '../../support/suite.js';
 import { Message } from '../../../src/api/constants.js';
 
 describe('ImageCache controller: targeting (affinity, tolerations, skipped nodes)', function () {
@@ -17,7 +18,7 @@ describe('ImageCache controller: targeting (affinity, tolerations, skipped nodes
   const suite = uniqueName('tg');
   const key = 'kf-tg';
   const n = (s: string) => `${suite}-${s}`;
-  const nodes: [string, Parameters<typeof fakeNode>[1]][] = [
+  const nodes: [string, FakeNodeOptions][] = [
     [n('a'), { labels: { [key]: suite, zone: 'a', gpus: '8' } }],
     [n('b'), { labels: { [key]: suite, zone: 'b', gpus: '2' } }],
     [n('gpu'), { labels: { [key]: suite, zone: 'a' }, taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] }],
@@ -35,12 +36,8 @@ describe('ImageCache controller: targeting (affinity, tolerations, skipped nodes
   before(async () => {
     await ensureCrd();
     ns = await createNamespace(core, 'kf-tg');
-    for (const [name, opts] of nodes) await core.createNode({ body: fakeNode(name, opts) });
+    await createReadyNodes(core, nodes);
     await core.patchNode({ name: n('cordoned'), body: { spec: { unschedulable: true } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
-    await eventually('managed nodes Ready', async () => {
-      const list = (await core.listNode({ labelSelector: `${key}=${suite}` })).items;
-      return list.filter((x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === nodes.length - 1;
-    }, 60_000);
     sa = await serviceAccountKubeconfig(kc, ns);
     ctrl = new ControllerProcess(sa.file, ['-v=4', '--leader-elect=false', '--image-cache-refresh-frequency=0s', '--image-pull-deadline-duration=30s', '--job-retention-policy=retain'], { KUBEFLEDGED_NAMESPACE: ns }).start();
   });

@@ -3,10 +3,10 @@
 // --max-pull-pods-per-node and --max-pulls-per-registry.
 import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
-import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueName } from '../../support/cluster.js';
-import { fakeNode } from '../../support/nodes.js';
+import { adminKubeConfig, createNamespace, deleteNamespace, uniqueName } from '../../support/cluster.js';
 import { ControllerProcess, serviceAccountKubeconfig } from '../../support/controller-process.js';
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
+import { createReadyNodes } from '../../support/suite.js';
 
 describe('ImageCache controller: throttling per node and per registry', function () {
   this.timeout(300_000);
@@ -22,9 +22,7 @@ describe('ImageCache controller: throttling per node and per registry', function
   before(async () => {
     await ensureCrd();
     ns = await createNamespace(core, 'kf-th');
-    for (const n of nodes) await core.createNode({ body: fakeNode(n, { labels: { 'kf-th': suite } }) });
-    await eventually('nodes Ready', async () => (await core.listNode({ labelSelector: `kf-th=${suite}` })).items
-      .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === nodes.length, 60_000);
+    await createReadyNodes(core, nodes.map((n) => [n, { labels: { 'kf-th': suite } }]));
     sa = await serviceAccountKubeconfig(kc, ns);
   });
   afterEach(async function () {

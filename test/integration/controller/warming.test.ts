@@ -7,12 +7,12 @@ import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueNa
 import { fakeNode } from '../../support/nodes.js';
 import { ControllerProcess, serviceAccountKubeconfig } from '../../support/controller-process.js';
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
+import { grantClusterRules } from '../../support/suite.js';
 
 describe('ImageCache controller: warm before work (--warm-nodes)', function () {
   this.timeout(240_000);
   const kc = adminKubeConfig();
   const core = kc.makeApiClient(k8s.CoreV1Api);
-  const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
   const ics = new ImageCaches(kc);
   const suite = uniqueName('wm');
   const warming = [{ key: 'kubefledged.io/warming', value: 'true', effect: 'NoSchedule' as const }];
@@ -20,6 +20,7 @@ describe('ImageCache controller: warm before work (--warm-nodes)', function () {
   let ns: string;
   let sa: { file: string; cleanup: () => Promise<void> };
   let ctrl: ControllerProcess;
+  let revoke: (() => Promise<void>) | undefined;
   const role = `kf-warm-${suite}`;
 
   const tainted = async (name: string) => ((await core.readNode({ name })).spec?.taints ?? []).some((t) => t.key === 'kubefledged.io/warming');
@@ -34,8 +35,7 @@ describe('ImageCache controller: warm before work (--warm-nodes)', function () {
     ns = await createNamespace(core, 'kf-wm');
     sa = await serviceAccountKubeconfig(kc, ns);
     // what the chart adds with controller.warming.enabled: patch on nodes
-    await rbac.createClusterRole({ body: { metadata: { name: role }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['patch'] }] } });
-    await rbac.createClusterRoleBinding({ body: { metadata: { name: role }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [{ kind: 'ServiceAccount', name: 'kubefledged-controller', namespace: ns }] } });
+    revoke = await grantClusterRules(kc, role, [{ apiGroups: [''], resources: ['nodes'], verbs: ['patch'] }], ns);
     ctrl = new ControllerProcess(sa.file, ['-v=4', '--leader-elect=false', '--image-cache-refresh-frequency=0s', '--image-pull-deadline-duration=5s',
       '--warm-nodes', '--warming-deadline=25s'], { KUBEFLEDGED_NAMESPACE: ns }).start();
     await ics.create(ns, 'warm-ok', { cacheSpec: [{ images: ['registry.example/app:1', 'registry.example/web:1'], nodeSelector: { 'kf-wm': `${suite}-ok` } }] });
@@ -48,8 +48,7 @@ describe('ImageCache controller: warm before work (--warm-nodes)', function () {
     if (this.currentTest?.state === 'failed' || process.env.KF_TEST_LOGS) console.log(ctrl?.dump());
     await ctrl?.stop();
     await sa?.cleanup();
-    await rbac.deleteClusterRoleBinding({ name: role }).catch(() => undefined);
-    await rbac.deleteClusterRole({ name: role }).catch(() => undefined);
+    await revoke?.();
     await deleteNamespace(core, ns);
     for (const n of created) await core.deleteNode({ name: n }).catch(() => undefined);
   });

@@ -7,6 +7,7 @@ import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueNa
 import { fakeNode } from '../../support/nodes.js';
 import { ControllerProcess, serviceAccountKubeconfig } from '../../support/controller-process.js';
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
+import { grantClusterRules } from '../../support/suite.js';
 
 describe('ImageCache controller: images that follow workloads', function () {
   this.timeout(240_000);
@@ -14,7 +15,6 @@ describe('ImageCache controller: images that follow workloads', function () {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const apps = kc.makeApiClient(k8s.AppsV1Api);
   const batch = kc.makeApiClient(k8s.BatchV1Api);
-  const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
   const ics = new ImageCaches(kc);
   const suite = uniqueName('wl');
   const node = `${suite}-n`;
@@ -22,6 +22,7 @@ describe('ImageCache controller: images that follow workloads', function () {
   let ns: string;
   let sa: { file: string; cleanup: () => Promise<void> };
   let ctrl: ControllerProcess;
+  let revoke: (() => Promise<void>) | undefined;
 
   const deployment = (name: string, image: string, labels: Record<string, string>): k8s.V1Deployment => ({
     metadata: { name, labels },
@@ -39,11 +40,10 @@ describe('ImageCache controller: images that follow workloads', function () {
     await core.createNode({ body: fakeNode(node, { labels: { 'kf-wl': suite } }) });
     sa = await serviceAccountKubeconfig(kc, ns);
     // what the chart adds with controller.workloadImages.enabled: read access to the workloads
-    await rbac.createClusterRole({ body: { metadata: { name: role }, rules: [
+    revoke = await grantClusterRules(kc, role, [
       { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: ['list', 'watch'] },
       { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['list', 'watch'] },
-    ] } });
-    await rbac.createClusterRoleBinding({ body: { metadata: { name: role }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [{ kind: 'ServiceAccount', name: 'kubefledged-controller', namespace: ns }] } });
+    ], ns);
     await apps.createNamespacedDeployment({ namespace: ns, body: deployment('web', 'registry.example/web:1', { app: 'shop' }) });
     await apps.createNamespacedDeployment({ namespace: ns, body: deployment('blog', 'registry.example/blog:1', { app: 'blog' }) });
     ctrl = new ControllerProcess(sa.file, ['-v=4', '--leader-elect=false', '--image-cache-refresh-frequency=0s', '--image-pull-deadline-duration=30s',
@@ -54,8 +54,7 @@ describe('ImageCache controller: images that follow workloads', function () {
     if (this.currentTest?.state === 'failed' || process.env.KF_TEST_LOGS) console.log(ctrl?.dump());
     await ctrl?.stop();
     await sa?.cleanup();
-    await rbac.deleteClusterRoleBinding({ name: role }).catch(() => undefined);
-    await rbac.deleteClusterRole({ name: role }).catch(() => undefined);
+    await revoke?.();
     await deleteNamespace(core, ns);
     await core.deleteNode({ name: node }).catch(() => undefined);
   });
