@@ -48,6 +48,10 @@ const DEFAULTS: ControllerConfig = {
   metricsBindAddress: ':8080',
   workers: 4,
   nodeWatch: true,
+  kubeApiQps: 20,
+  kubeApiBurst: 30,
+  leaderElectExitOnLoss: false,
+  shutdownGracePeriodMs: 20_000,
   namespace: 'kube-fledged',
   criClientImage: 'senthilrch/kubefledged-cri-client:latest',
   busyboxImage: 'senthilrch/busybox:1.35.0',
@@ -84,6 +88,10 @@ describe('config/controller-config', () => {
       ['metrics-bind-address', '127.0.0.1:9090', 'metricsBindAddress', '127.0.0.1:9090'],
       ['workers', '8', 'workers', 8],
       ['node-watch', 'false', 'nodeWatch', false],
+      ['kube-api-qps', '0.5', 'kubeApiQps', 0.5],
+      ['kube-api-burst', '5', 'kubeApiBurst', 5],
+      ['leader-elect-exit-on-loss', 'true', 'leaderElectExitOnLoss', true],
+      ['shutdown-grace-period', '5s', 'shutdownGracePeriodMs', 5_000],
     ];
     for (const [flag, text, field, value] of cases) {
       it(`-${flag}`, () => {
@@ -204,6 +212,14 @@ describe('config/controller-config', () => {
     });
     it('workers >= 1', () => {
       expect(flagError(['--workers=0']).flag).to.equal('workers');
+    });
+    it('kube-api-qps is a number > 0 and kube-api-burst an integer >= 1, each naming the flag', () => {
+      for (const bad of ['0', '-1', 'fast', '']) {
+        const e = flagError([`--kube-api-qps=${bad}`]);
+        expect(e.flag).to.equal('kube-api-qps');
+        expect(e.message).to.contain('requests per second > 0');
+      }
+      expect(flagError(['--kube-api-burst=0']).flag).to.equal('kube-api-burst');
     });
   });
 
