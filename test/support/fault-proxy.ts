@@ -130,12 +130,3 @@ export function proxiedKubeconfig(kubeconfigFile: string, proxyUrl: string): str
   fs.writeFileSync(file, JSON.stringify(cfg), { mode: 0o600 });
   return file;
 }
-
-/** A free loopback port (for --metrics-bind-address). */
-export async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}

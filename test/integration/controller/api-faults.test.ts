@@ -7,7 +7,8 @@ import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueNa
 import { fakeNode } from '../../support/nodes.js';
 import { ControllerProcess, serviceAccountKubeconfig } from '../../support/controller-process.js';
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
-import { FaultProxy, freePort, proxiedKubeconfig, statusBody } from '../../support/fault-proxy.js';
+import { FaultProxy, proxiedKubeconfig, statusBody } from '../../support/fault-proxy.js';
+import { freePort } from '../webhook/webhook-process.js';
 import { ImageCacheIndex, ImageCacheOperator } from '../../../src/operator/imagecache-operator.js';
 import { withRequestLayer } from '../../../src/kube/request-layer.js';
 import { createLogger } from '../../../src/operator/logger.js';
