@@ -73,9 +73,14 @@ export class ImageCacheOperator extends Operator {
     });
     // The SDK built its client from the default locations; give it --kubeconfig / --master instead
     // (used by its status/finalizer helpers and getCustomResourceApiUri, which this class never calls).
-    this.kubeConfig.loadFromString(opts.kc.exportConfig());
-    const server = opts.kc.getCurrentCluster()?.server;
-    if (server) this.k8sApi.basePath = server;
+    try {
+      this.kubeConfig.loadFromString(opts.kc.exportConfig());
+      const server = opts.kc.getCurrentCluster()?.server;
+      if (server) this.k8sApi.basePath = server;
+    } catch (err) {
+      // harmless: every call and watch of this class goes through opts.kc
+      log.debug('the SDK client keeps its default configuration', { error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   protected async init(): Promise<void> {

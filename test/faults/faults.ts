@@ -100,6 +100,7 @@ export const FAULTS: Fault[] = [
   },
   {
     name: 'webhook down (make run\'s local registration)',
+    userActsDuringFault: true,
     async before(ctx) {
       const port = 20000 + Math.floor(ctx.random() * 20000);
       const name = `kf-faults-webhook-${ctx.run}`;
@@ -119,6 +120,7 @@ export const FAULTS: Fault[] = [
     async after(ctx) {
       const w = webhooks.get(ctx.run);
       webhooks.delete(ctx.run);
+      if (w && w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
       if (w) await ctx.env.kc.makeApiClient(k8s.AdmissionregistrationV1Api).deleteValidatingWebhookConfiguration({ name: w.name }).catch(() => undefined);
     },
   },

@@ -10,10 +10,11 @@
 import * as k8s from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueName } from '../support/cluster.js';
 import { fakeNode } from '../support/nodes.js';
-import { ControllerProcess, serviceAccountKubeconfig } from '../support/controller-process.js';
+import { ControllerProcess } from '../support/controller-process.js';
 import { ImageCaches, ensureCrd } from '../support/imagecaches.js';
-import { FaultProxy, proxiedKubeconfig } from '../support/fault-proxy.js';
+import { type FaultProxy, proxiedServiceAccount } from '../support/fault-proxy.js';
 import type { ImageCache } from '../../src/api/imagecache.js';
+import { apiErrorText } from '../../src/kube/api-errors.js';
 
 export const REFRESH = 'kubefledged.io/refresh-imagecache';
 const LE = ['--leader-elect=true', '--leader-elect-lease-duration=6s', '--leader-elect-renew-deadline=4s', '--leader-elect-retry-period=1s'];
@@ -109,15 +110,11 @@ export async function setUpEnv(nodeCount: number): Promise<FaultEnv> {
     const list = (await core.listNode({ labelSelector: `kf-faults=${suite}` })).items;
     return list.length === nodeCount && list.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
   }, 120_000);
-  const sa = await serviceAccountKubeconfig(kc, ns);
-  const saKc = new k8s.KubeConfig();
-  saKc.loadFromFile(sa.file);
-  const proxy = await new FaultProxy(saKc).start();
+  const sa = await proxiedServiceAccount(kc, ns);
   const env: FaultEnv = {
     kc, core, batch: kc.makeApiClient(k8s.BatchV1Api), leases: kc.makeApiClient(k8s.CoordinationV1Api), ics: new ImageCaches(kc),
-    ns, selector, nodes, proxy, viaProxy: proxiedKubeconfig(sa.file, proxy.url), saFile: sa.file,
+    ns, selector, nodes, proxy: sa.proxy, viaProxy: sa.viaProxy, saFile: sa.saFile,
     cleanup: async () => {
-      await proxy.stop();
       await sa.cleanup();
       await deleteNamespace(core, ns);
       for (const n of nodes) await core.deleteNode({ name: n }).catch(() => undefined);
@@ -140,6 +137,8 @@ export interface Fault {
   replicas?: number;
   /** Before the controllers start (e.g. the CRD created just before). */
   before?(ctx: RunContext): Promise<void>;
+  /** The user's edit and annotation come right after inject() (while the fault lasts) instead of before. */
+  userActsDuringFault?: boolean;
   /** Injects the fault; resolves when it is over (the recovery clock starts then). */
   inject(ctx: RunContext): Promise<void>;
   /** Restores what inject() changed for the next run (e.g. a deleted node). */
@@ -169,6 +168,16 @@ function imagesOf(c: ImageCache | undefined): string[] {
 }
 
 export async function runOnce(fault: Fault, ctx: RunContext): Promise<RunResult> {
+  try {
+    return await runSteps(fault, ctx);
+  } finally {
+    await ctx.sup.stopAll().catch(() => undefined);
+    await fault.after?.(ctx).catch(() => undefined);
+    for (const name of [`a-${ctx.run}`, `b-${ctx.run}`]) await ctx.env.ics.delete(ctx.env.ns, name).catch(() => undefined);
+  }
+}
+
+async function runSteps(fault: Fault, ctx: RunContext): Promise<RunResult> {
   const { env, sup, run, random } = ctx;
   const problems: string[] = [];
   const a = `a-${run}`;
@@ -181,12 +190,27 @@ export async function runOnce(fault: Fault, ctx: RunContext): Promise<RunResult>
   await env.ics.create(env.ns, a, { cacheSpec: [{ images: [img(1), img(2), img(3)], nodeSelector: env.selector }] });
   await env.ics.create(env.ns, b, { cacheSpec: [{ images: [img(1), img(2), img(3)], nodeSelector: env.selector }] });
   await sleep(random() * 2000);
-  // the user's edit and annotation, during the operation
-  await env.ics.setImages(env.ns, a, [{ images: [img(1), img(2), img(3), img(4)], nodeSelector: env.selector }]);
-  const annotatedAt = Date.now();
-  await env.ics.annotate(env.ns, b, REFRESH);
+  // the user's edit and annotation, during the operation (and during the fault when it says so);
+  // one refused (the webhook, for timing) is an operation lost
+  let refused = 0;
+  const userActs = async () => {
+    const acts: [string, () => Promise<unknown>][] = [
+      [`edit of ${a}`, () => env.ics.setImages(env.ns, a, [{ images: [img(1), img(2), img(3), img(4)], nodeSelector: env.selector }])],
+      [`annotation of ${b}`, () => env.ics.annotate(env.ns, b, REFRESH)],
+    ];
+    for (const [what, act] of acts) {
+      await act().catch((err: unknown) => {
+        refused++;
+        problems.push(`${what} refused: ${apiErrorText(err)}`);
+      });
+    }
+    return Date.now();
+  };
+  let annotatedAt = 0;
+  if (!fault.userActsDuringFault) annotatedAt = await userActs();
   await sleep(random() * 2000);
   await fault.inject(ctx);
+  if (fault.userActsDuringFault) annotatedAt = await userActs();
   const faultEnd = Date.now();
 
   const expectedA = [img(1), img(2), img(3), img(4)].sort();
@@ -232,14 +256,11 @@ export async function runOnce(fault: Fault, ctx: RunContext): Promise<RunResult>
     }
     if (orphaned > 0) problems.push(`${orphaned} Job(s) left behind`);
   }
-  await sup.stopAll();
-  await fault.after?.(ctx);
-  for (const name of [a, b]) await env.ics.delete(env.ns, name).catch(() => undefined);
   return {
     trueStatus,
     caches: 2,
     orphanedJobs: orphaned,
-    lostOperations: lost,
+    lostOperations: Math.max(lost, refused),
     unexpectedExits: sup.unexpectedExits(),
     leaseLosses: sup.leaseLosses(),
     recoverySeconds: recovered ? (recovered - faultEnd) / 1000 : Number.POSITIVE_INFINITY,

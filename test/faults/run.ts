@@ -6,6 +6,7 @@
 //   --quick   one run of each fault (CI); default 10 runs each
 // Exit code 1 when any run is not correct (a cache not true, a Job left, an operation lost, an
 // unexpected exit, or a lease lost while only the CPU was starved).
+import { apiErrorText } from '../../src/kube/api-errors.js';
 import { FAULTS } from './faults.js';
 import { runOnce, setUpEnv, Supervisor, type Fault, type RunResult } from './harness.js';
 
@@ -87,8 +88,7 @@ async function main(): Promise<void> {
         try {
           r = await runOnce(fault, { env, sup, run, quick, random });
         } catch (err) {
-          await sup.stopAll().catch(() => undefined);
-          r = { trueStatus: 0, caches: 2, orphanedJobs: 0, lostOperations: 0, unexpectedExits: sup.unexpectedExits(), leaseLosses: sup.leaseLosses(), recoverySeconds: Number.POSITIVE_INFINITY, problems: [`run aborted: ${err instanceof Error ? err.message : String(err)}`] };
+          r = { trueStatus: 0, caches: 2, orphanedJobs: 0, lostOperations: 0, unexpectedExits: sup.unexpectedExits(), leaseLosses: sup.leaseLosses(), recoverySeconds: Number.POSITIVE_INFINITY, problems: [`run aborted: ${apiErrorText(err)}`] };
         }
         results.push(r);
         const ok = correct(fault, r);

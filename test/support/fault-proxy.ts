@@ -7,7 +7,9 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import * as https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import * as k8s from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { serviceAccountKubeconfig } from './controller-process.js';
 
 export interface ProxiedRequest {
   method: string;
@@ -129,4 +131,21 @@ export function proxiedKubeconfig(kubeconfigFile: string, proxyUrl: string): str
   const file = path.join(path.dirname(kubeconfigFile), `proxied-${path.basename(kubeconfigFile)}`);
   fs.writeFileSync(file, JSON.stringify(cfg), { mode: 0o600 });
   return file;
+}
+
+/** A ServiceAccount of `ns` under the chart's RBAC, reachable directly (saFile) or through a new FaultProxy (viaProxy). */
+export async function proxiedServiceAccount(kc: KubeConfig, ns: string): Promise<{ saFile: string; viaProxy: string; proxy: FaultProxy; cleanup: () => Promise<void> }> {
+  const sa = await serviceAccountKubeconfig(kc, ns);
+  const saKc = new k8s.KubeConfig();
+  saKc.loadFromFile(sa.file);
+  const proxy = await new FaultProxy(saKc).start();
+  return {
+    saFile: sa.file,
+    viaProxy: proxiedKubeconfig(sa.file, proxy.url),
+    proxy,
+    cleanup: async () => {
+      await proxy.stop();
+      await sa.cleanup();
+    },
+  };
 }

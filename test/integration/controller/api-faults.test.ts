@@ -5,9 +5,9 @@ import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueName } from '../../support/cluster.js';
 import { fakeNode } from '../../support/nodes.js';
-import { ControllerProcess, serviceAccountKubeconfig } from '../../support/controller-process.js';
+import { ControllerProcess } from '../../support/controller-process.js';
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
-import { FaultProxy, proxiedKubeconfig, statusBody } from '../../support/fault-proxy.js';
+import { type FaultProxy, proxiedServiceAccount, statusBody } from '../../support/fault-proxy.js';
 import { freePort } from '../webhook/webhook-process.js';
 import { ImageCacheIndex, ImageCacheOperator } from '../../../src/operator/imagecache-operator.js';
 import { withRequestLayer } from '../../../src/kube/request-layer.js';
@@ -24,7 +24,7 @@ describe('controller against a struggling API server (fault proxy)', function ()
   const sel = { 'kf-suite': suite };
   const nodes = [`${suite}-a`, `${suite}-b`];
   let ns: string;
-  let sa: { file: string; cleanup: () => Promise<void> };
+  let sa: Awaited<ReturnType<typeof proxiedServiceAccount>>;
   let proxy: FaultProxy;
   let viaProxy: string;
   const procs: ControllerProcess[] = [];
@@ -41,11 +41,8 @@ describe('controller against a struggling API server (fault proxy)', function ()
     await ensureCrd();
     ns = await createNamespace(core, 'kf-af');
     for (const n of nodes) await core.createNode({ body: fakeNode(n, { labels: sel }) });
-    sa = await serviceAccountKubeconfig(kc, ns);
-    const saKc = new k8s.KubeConfig();
-    saKc.loadFromFile(sa.file);
-    proxy = await new FaultProxy(saKc).start();
-    viaProxy = proxiedKubeconfig(sa.file, proxy.url);
+    sa = await proxiedServiceAccount(kc, ns);
+    ({ proxy, viaProxy } = sa);
   });
 
   afterEach(async function () {
@@ -55,7 +52,6 @@ describe('controller against a struggling API server (fault proxy)', function ()
   });
 
   after(async () => {
-    await proxy?.stop();
     await sa?.cleanup();
     await deleteNamespace(core, ns);
     for (const n of nodes) await core.deleteNode({ name: n }).catch(() => undefined);

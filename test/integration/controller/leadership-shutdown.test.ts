@@ -5,9 +5,9 @@ import { expect } from 'chai';
 import * as k8s from '@kubernetes/client-node';
 import { adminKubeConfig, createNamespace, deleteNamespace, eventually, uniqueName } from '../../support/cluster.js';
 import { fakeNode } from '../../support/nodes.js';
-import { ControllerProcess, serviceAccountKubeconfig } from '../../support/controller-process.js';
+import { ControllerProcess } from '../../support/controller-process.js';
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
-import { FaultProxy, proxiedKubeconfig } from '../../support/fault-proxy.js';
+import { type FaultProxy, proxiedServiceAccount } from '../../support/fault-proxy.js';
 
 const LE = ['--leader-elect=true', '--leader-elect-lease-duration=4s', '--leader-elect-renew-deadline=3s', '--leader-elect-retry-period=500ms'];
 const LEASE = 'kubefledged-controller';
@@ -23,7 +23,7 @@ describe('controller process: leadership and shutdown', function () {
   const sel = { 'kf-suite': suite };
   const nodes = Array.from({ length: 6 }, (_, i) => `${suite}-${i}`);
   let ns: string;
-  let sa: { file: string; cleanup: () => Promise<void> };
+  let sa: Awaited<ReturnType<typeof proxiedServiceAccount>>;
   let proxy: FaultProxy;
   let viaProxy: string;
   const procs: ControllerProcess[] = [];
@@ -39,11 +39,8 @@ describe('controller process: leadership and shutdown', function () {
     await ensureCrd();
     ns = await createNamespace(core, 'kf-ls');
     for (const n of nodes) await core.createNode({ body: fakeNode(n, { labels: sel }) });
-    sa = await serviceAccountKubeconfig(kc, ns);
-    const saKc = new k8s.KubeConfig();
-    saKc.loadFromFile(sa.file);
-    proxy = await new FaultProxy(saKc).start();
-    viaProxy = proxiedKubeconfig(sa.file, proxy.url);
+    sa = await proxiedServiceAccount(kc, ns);
+    ({ proxy, viaProxy } = sa);
   });
 
   afterEach(async function () {
@@ -54,7 +51,6 @@ describe('controller process: leadership and shutdown', function () {
   });
 
   after(async () => {
-    await proxy?.stop();
     await sa?.cleanup();
     await deleteNamespace(core, ns);
     for (const n of nodes) await core.deleteNode({ name: n }).catch(() => undefined);
@@ -94,9 +90,9 @@ describe('controller process: leadership and shutdown', function () {
   });
 
   it('a standby never reconciles; it takes over when the leader is killed', async () => {
-    const a = start(sa.file, []);
+    const a = start(sa.saFile, []);
     await eventually('a leads', async () => a.logs.some((l) => l.includes('controller started')), 60_000, 200);
-    const b = start(sa.file, []);
+    const b = start(sa.saFile, []);
     await eventually('b campaigns', async () => b.logs.some((l) => l.includes('attempting to acquire leader lease')), 30_000, 200);
     await ics.create(ns, 'ic-standby', { cacheSpec: [{ images: ['registry.example/s:1'], nodeSelector: sel }] });
     await ics.waitFinal(ns, 'ic-standby', 'ImageCacheCreate', { timeoutMs: 60_000 });
@@ -108,7 +104,7 @@ describe('controller process: leadership and shutdown', function () {
   });
 
   it('SIGTERM mid-operation: no new Jobs after "received SIGTERM: shutting down", the Lease released, exit 0', async () => {
-    const p = start(sa.file, ['--image-pull-deadline-duration=60s', '--max-images-per-job=1', '--jobs-max-surge=2', '--shutdown-grace-period=5s']);
+    const p = start(sa.saFile, ['--image-pull-deadline-duration=60s', '--max-images-per-job=1', '--jobs-max-surge=2', '--shutdown-grace-period=5s']);
     await eventually('leading', async () => p.logs.some((l) => l.includes('controller started')), 60_000, 200);
     // 6 nodes x 2 slow images, 1 image a Job, at most 2 Jobs at a time: 12 Jobs created over time
     await ics.create(ns, 'ic-term', { cacheSpec: [{ images: ['slow.invalid/a:1', 'slow.invalid/b:1'], nodeSelector: sel }] });
@@ -129,7 +125,7 @@ describe('controller process: leadership and shutdown', function () {
     expect((await jobsOf('ic-term')).length).to.equal(jobsAfter);
     // a new controller adopts the same operation (its Jobs carry the operation's id) and goes on
     const opId = (await jobsOf('ic-term'))[0]!.metadata!.name!.split('-').at(-2);
-    const q = start(sa.file, ['--image-pull-deadline-duration=60s', '--max-images-per-job=1', '--jobs-max-surge=2']);
+    const q = start(sa.saFile, ['--image-pull-deadline-duration=60s', '--max-images-per-job=1', '--jobs-max-surge=2']);
     await eventually('the next leader creates the next Job of the same operation', async () =>
       q.logs.some((l) => new RegExp(`Job ic-term-${opId}-[0-9a-f]+ created`).test(l)), 60_000, 200);
     expect(q.logs.some((l) => l.includes('Starting to sync image cache ic-term(create)')), 'a new operation instead of adoption').to.equal(false);
