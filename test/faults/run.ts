@@ -4,7 +4,7 @@
 //   unexpected exits | lease losses | longest recovery (s)
 // Usage: npx tsx test/faults/run.ts [--quick] [--runs=N] [--nodes=N] [--only=word,word] [--seed=N]
 //   --quick   one run of each fault (CI); default 10 runs each
-// Exit code 1 when any run is not correct (a cache not true, a Job left, an operation lost, an
+// The last line is "faults: N passed, M failed" (runs). Exit code 1 when any run is not correct (a cache not true, a Job left, an operation lost, an
 // unexpected exit, or a lease lost while only the CPU was starved).
 import { apiErrorText } from '../../src/kube/api-errors.js';
 import { FAULTS } from './faults.js';
@@ -48,6 +48,7 @@ interface Row {
   leaseLosses: number;
   longestRecovery: string;
   ok: boolean;
+  okRuns: number;
 }
 
 function correct(fault: Fault, r: RunResult): boolean {
@@ -111,9 +112,13 @@ async function main(): Promise<void> {
       leaseLosses: sum((r) => r.leaseLosses),
       longestRecovery: Number.isFinite(longest) ? longest.toFixed(1) : 'never',
       ok: results.every((r) => correct(fault, r)),
+      okRuns: results.filter((r) => correct(fault, r)).length,
     });
   }
   process.stdout.write(`${table(rows)}\n`);
+  const runsOk = rows.reduce((n, r) => n + r.okRuns, 0);
+  const runsAll = rows.reduce((n, r) => n + r.runs, 0);
+  process.stdout.write(`faults: ${runsOk} passed, ${runsAll - runsOk} failed\n`);
   process.exit(rows.every((r) => r.ok) ? 0 : 1);
 }
 
