@@ -34,7 +34,7 @@ export class Supervisor {
   }
 
   private spawn(): void {
-    const p = new ControllerProcess(this.env.viaProxy, ['--stderrthreshold=INFO', ...LE, '--image-pull-deadline-duration=60s', '--image-cache-refresh-frequency=0s', ...this.extraArgs], {
+    const p = new ControllerProcess(this.env.viaProxy, ['--stderrthreshold=INFO', ...LE, '--image-pull-deadline-duration=180s', '--image-cache-refresh-frequency=0s', ...this.extraArgs], {
       KUBEFLEDGED_NAMESPACE: this.env.ns,
     }).start();
     this.procs.push(p);
