@@ -34,7 +34,7 @@ if [ "${1:-}" = "--status" ]; then
 fi
 
 start=$SECONDS
-if healthy; then clog "reusing the healthy cluster at $CLUSTER_DIR"; exit 0; fi
+if healthy; then clog "reusing the healthy cluster at $CLUSTER_DIR: export KUBECONFIG=$KUBECONFIG_OUT  (kubectl get nodes)"; exit 0; fi
 if [ -d "$CLUSTER_DIR" ]; then clog "replacing a dead or partial cluster"; "$here/cluster-down.sh"; fi
 
 for b in "$ETCD_BIN/etcd" "$K8S_BIN/kube-apiserver" "$K8S_BIN/kube-controller-manager" "$K8S_BIN/kube-scheduler" "$KWOK_BIN/kwok"; do

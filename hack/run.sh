@@ -25,14 +25,45 @@ kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns" >/
 kubectl wait --for condition=established --timeout=60s crd/imagecaches.kubefledged.io >/dev/null
 export KUBEFLEDGED_NAMESPACE="$ns"
 
+rlog() { printf '[run] %s\n' "$*" >&2; }
 pids=()
-stop() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap stop EXIT INT TERM
+names=()
+webhook_config=""
+# Stops what this script started (SIGTERM: the controller drains and releases its Lease, the webhook
+# unregisters), then removes the local webhook configuration in case the server could not (killed).
+cleanup() {
+  local rc=$?
+  trap - EXIT
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "$webhook_config" ]; then
+    kubectl delete validatingwebhookconfiguration "$webhook_config" --ignore-not-found --request-timeout=10s >/dev/null 2>&1 &&
+      rlog "removed the local ValidatingWebhookConfiguration $webhook_config" || true
+  fi
+  rlog "stopped (controller${webhook_config:+ and webhook})"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 if [ "${WEBHOOK:-true}" != false ] && [ -f dist/cmd/webhook-server.js ] && [ -x hack/run-webhook.sh ]; then
-  hack/run-webhook.sh &
+  webhook_config="${WEBHOOK_CONFIG_NAME:-kubefledged-webhook-server-local}"
+  WEBHOOK_CONFIG_NAME="$webhook_config" hack/run-webhook.sh &
   pids+=($!)
+  names+=(webhook)
 fi
 # shellcheck disable=SC2086
 node dist/cmd/controller.js --kubeconfig="$kcfg" --stderrthreshold=INFO ${ARGS:-} &
 pids+=($!)
+names+=(controller)
+rlog "running: ${names[*]} (pids ${pids[*]}); Ctrl-C stops them${webhook_config:+ and removes the local webhook registration}"
+set +e
 wait -n "${pids[@]}"
+rc=$?
+set -e
+for i in "${!pids[@]}"; do
+  if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+    rlog "the ${names[$i]} (pid ${pids[$i]}) exited with code $rc: stopping the rest"
+  fi
+done
+exit "$rc"

@@ -99,6 +99,14 @@ export interface ControllerConfig {
   nodeWatch: boolean;
   /** --node-flap-window: a node Ready again within this long after going NotReady gets only what it is missing. */
   nodeFlapWindowMs: number;
+  /** --kube-api-qps: client-side rate limit of API requests per second (client-go's flag). */
+  kubeApiQps: number;
+  /** --kube-api-burst: requests allowed in a burst above --kube-api-qps. */
+  kubeApiBurst: number;
+  /** --leader-elect-exit-on-loss: exit (client-go's behaviour) instead of re-entering the election. */
+  leaderElectExitOnLoss: boolean;
+  /** --shutdown-grace-period: how long SIGTERM waits for reconciles in flight before exiting. */
+  shutdownGracePeriodMs: number;
 
   /** KUBEFLEDGED_NAMESPACE: namespace of the controller (its Lease lives there). */
   namespace: string;
@@ -117,6 +125,11 @@ export function checkBindAddress(value: string): string | undefined {
   } catch {
     return 'use "[host]:port" such as ":8080", "127.0.0.1:8080" or "[::1]:8080", or "0" to disable';
   }
+}
+
+function checkQps(value: string): string | undefined {
+  const n = Number(value);
+  return value.trim() !== '' && Number.isFinite(n) && n > 0 ? undefined : 'must be a number of requests per second > 0, such as 20 or 0.5';
 }
 
 function checkName(value: string): string | undefined {
@@ -284,7 +297,7 @@ export const CONTROLLER_FLAGS = {
     type: 'duration',
     default: 10_000,
     min: 1000,
-    description: 'How long the leader keeps retrying to renew the lease before giving up leadership (and exiting)',
+    description: 'How long the leader keeps retrying to renew the lease before giving up leadership (it then stops work and campaigns again)',
   },
   'leader-elect-retry-period': {
     type: 'duration',
@@ -322,6 +335,29 @@ export const CONTROLLER_FLAGS = {
     min: 0,
     description:
       'A node that is Ready again within this long after it went NotReady is not a new node: it gets only the images its status says are missing (0 = treat every return as a join)',
+  },
+  'kube-api-qps': {
+    type: 'string',
+    default: '20',
+    validate: checkQps,
+    description: 'Client-side limit of requests per second to the API server, shared by every call and watch of the controller',
+  },
+  'kube-api-burst': {
+    type: 'int',
+    default: 30,
+    min: 1,
+    description: 'Requests allowed in a burst above -kube-api-qps',
+  },
+  'leader-elect-exit-on-loss': {
+    type: 'bool',
+    default: false,
+    description: 'Exit when the leader lease is lost (client-go\'s behaviour) instead of stopping work and re-entering the election',
+  },
+  'shutdown-grace-period': {
+    type: 'duration',
+    default: 20_000,
+    min: 0,
+    description: 'On SIGTERM, how long reconciles in flight may finish their step before the controller releases its lease and exits',
   },
 } as const satisfies FlagDefs;
 
@@ -411,6 +447,10 @@ export function parseControllerConfig(
     workers: v.workers,
     nodeWatch: v['node-watch'],
     nodeFlapWindowMs: v['node-flap-window'],
+    kubeApiQps: Number(v['kube-api-qps']),
+    kubeApiBurst: v['kube-api-burst'],
+    leaderElectExitOnLoss: v['leader-elect-exit-on-loss'],
+    shutdownGracePeriodMs: v['shutdown-grace-period'],
     namespace: readEnvVar(env, CONTROLLER_ENV, 'KUBEFLEDGED_NAMESPACE'),
     criClientImage: readEnvVar(env, CONTROLLER_ENV, 'KUBEFLEDGED_CRI_CLIENT_IMAGE'),
     busyboxImage: readEnvVar(env, CONTROLLER_ENV, 'BUSYBOX_IMAGE'),

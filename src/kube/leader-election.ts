@@ -4,7 +4,8 @@
 //   for leaseDurationSeconds as observed on OUR clock (no clock-skew assumptions); every write is a
 //   replace carrying the resourceVersion read just before, so two candidates never both win;
 // - renew every retryPeriod; if no renewal succeeded for renewDeadline, or another holder shows up,
-//   leadership is lost: onStoppedLeading() runs (the controller then exits);
+//   leadership is lost: onStoppedLeading() runs (the controller stops its work at once and campaigns
+//   again with a new elector, or exits with --leader-elect-exit-on-loss);
 // - release() on shutdown clears holderIdentity, so a standby takes over at its next attempt.
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 

@@ -9,6 +9,7 @@ import { IMAGE_MANAGER_SELECTOR } from '../api/constants.js';
 import { WorkQueue, runWorkers } from '../queue/work-queue.js';
 import { ImageCacheApi } from '../kube/imagecache-api.js';
 import { restartingInformer, type RestartingInformer } from '../kube/informers.js';
+import { apiErrorLogFields } from '../kube/api-errors.js';
 import { StatusWriter } from '../status/status-writer.js';
 import { EventRecorder } from '../status/event-recorder.js';
 import { OperationRunner } from '../reconcilers/operation-runner.js';
@@ -35,6 +36,8 @@ export class Controller {
   private refreshTimer?: NodeJS.Timeout;
   private workers?: Promise<void>;
   private started = false;
+  private stopping = false;
+  private workersEnded = false;
 
   constructor(
     private readonly config: ControllerConfig,
@@ -51,9 +54,22 @@ export class Controller {
     });
   }
 
-  /** True once the watches have listed and the workers run. */
+  /** True once every watch has listed successfully and the workers run. */
   ready(): boolean {
-    return this.started && this.nodes.synced() && this.jobs.synced() && this.pods.synced() && (this.workloads?.synced() ?? true);
+    return this.started && !this.stopping && this.nodes.synced() && this.jobs.synced() && this.pods.synced() && (this.operator?.synced() ?? false) && (this.workloads?.synced() ?? true);
+  }
+
+  /**
+   * Liveness: false when the work loop is wedged: the workers ended without a shutdown, or a
+   * reconcile has been running longer than wedgedAfterMs (a reconcile is one step of an operation).
+   */
+  healthy(wedgedAfterMs = 10 * 60_000): { ok: boolean; reason?: string } {
+    if (this.workersEnded && !this.stopping) return { ok: false, reason: 'the reconcile workers stopped' };
+    const oldest = this.queue.oldestInFlight();
+    if (oldest && oldest.ms > wedgedAfterMs) {
+      return { ok: false, reason: `reconcile of ${oldest.key} has been running for ${Math.round(oldest.ms / 1000)} s` };
+    }
+    return { ok: true };
   }
 
   async start(): Promise<void> {
@@ -76,8 +92,23 @@ export class Controller {
       labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'pods', onRestart: onRestart('pods'),
       onChange: (_verb, pod) => this.enqueueOwner(pod),
     });
-    await Promise.all([this.nodes.start(), this.jobs.start(), this.pods.start()]);
-    log.info('watches synced', { nodes: this.nodes.list().length, jobs: this.jobs.list().length, pods: this.pods.list().length });
+    // ImageCache events through the SDK (its watch replaced by a list + watch, see imagecache-operator.ts):
+    // the first list enqueues every existing cache, so a restarted controller resumes each operation.
+    this.operator = new ImageCacheOperator({
+      index: this.index, enqueue: (key) => this.queue.add(key), log, kc, onRestart: onRestart('imagecaches'),
+    });
+    // No reconcile before every watch has listed once: a failed list is not a sync (nothing is planned
+    // from an empty cache). Waits through 429s, 5xx and outages; a lasting missing permission rejects.
+    try {
+      await Promise.all([this.nodes.start(), this.jobs.start(), this.pods.start(), this.operator.start()]);
+    } catch (err) {
+      await this.stopWatches();
+      throw err;
+    }
+    if (this.stopping) return;
+    log.info('watches synced', {
+      nodes: this.nodes.list().length, jobs: this.jobs.list().length, pods: this.pods.list().length, imagecaches: this.index.all().length,
+    });
 
     const runner = new OperationRunner({
       api: this.api,
@@ -156,14 +187,9 @@ export class Controller {
         this.metrics?.reconcileDuration.observe({ operation }, Number(process.hrtime.bigint() - started) / 1e9);
         this.metrics?.operationsInProgress.set(this.index.all().filter(([, c]) => c.status?.status === 'Processing').length);
       }
-    }, log);
-
-    // ImageCache events through the SDK; its replay on (re)connect enqueues every existing cache, so a
-    // restarted controller resumes each operation it finds Processing.
-    this.operator = new ImageCacheOperator(this.index, (key) => this.queue.add(key), log);
-    await this.operator.start();
-    // The SDK's watch gives no "synced" signal: list once so no cache waits for an event.
-    for (const cache of await this.api.listAll()) this.queue.add(this.index.setIfNewer(cache));
+    }, log, apiErrorLogFields).finally(() => {
+      this.workersEnded = true;
+    });
 
     if (config.imageCacheRefreshFrequencyMs > 0) {
       this.refreshTimer = setInterval(() => void this.refreshAll(), config.imageCacheRefreshFrequencyMs);
@@ -186,7 +212,7 @@ export class Controller {
         this.queue.add(key);
       }
     } catch (err) {
-      this.log.warn('periodic refresh: could not list image caches; next tick retries', { error: String(err) });
+      this.log.warn('periodic refresh: could not list image caches; next tick retries', apiErrorLogFields(err));
     }
   }
 
@@ -266,13 +292,33 @@ export class Controller {
     if (key) this.queue.add(key);
   }
 
-  /** Graceful stop: no new work; finish the reconciles in flight (state is in the API anyway). */
-  async stop(): Promise<void> {
+  /**
+   * Graceful stop: no new work (the queue and the refresh timer stop at once), the reconciles in
+   * flight get drainTimeoutMs to finish their step (state is in the API: whatever is left, the next
+   * leader adopts), then the watches stop. Resolves true when the drain finished in time.
+   */
+  async stop(drainTimeoutMs = 20_000): Promise<boolean> {
+    this.stopping = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = undefined;
     this.warmer?.stop();
-    await this.queue.shutDownWithDrain();
-    await this.workloads?.stop();
-    await this.workers;
-    await Promise.all([this.nodes?.stop(), this.jobs?.stop(), this.pods?.stop()]);
+    let timer: NodeJS.Timeout | undefined;
+    const inFlight = this.queue.inFlight();
+    const drained = await Promise.race([
+      this.queue.shutDownWithDrain().then(() => this.workers).then(() => true),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), drainTimeoutMs); }),
+    ]);
+    if (timer) clearTimeout(timer);
+    if (!drained) {
+      this.log.warn(`shutdown: ${this.queue.inFlight()} reconcile(s) still running after ${drainTimeoutMs} ms; leaving them to the next leader`, { inFlight: this.queue.inFlight() });
+    } else if (inFlight > 0) {
+      this.log.info('shutdown: reconciles in flight finished', { inFlight });
+    }
+    await this.stopWatches();
+    return drained;
+  }
+
+  private async stopWatches(): Promise<void> {
+    await Promise.all([this.nodes?.stop(), this.jobs?.stop(), this.pods?.stop(), this.operator?.stopWatches(), this.workloads?.stop()]);
   }
 }

@@ -1,13 +1,22 @@
 // The SDK Operator (@dot-i/k8s-operator): the entry point for ImageCache events. Its handler only
 // records the object in the index and enqueues the key: synchronous, no I/O, never throws. Reconcile
 // reads the current object itself (never the event snapshot).
-// The SDK exits the process on a watch error (its design: "force a pod restart"); the controller is
-// level-based and resumes every operation from the API after a restart, so no work is lost.
+//
+// The SDK's own watch is fragile (see /work/shared/notes/sdk.md §2): it never lists, reconnects at a
+// fixed 200 ms with a full replay, misses deletes across reconnects, and calls process.exit(1) on any
+// watch error (a 429 "storage is (re)initializing", a 410, a refused connection, even stop()). This
+// subclass overrides watchResource() with a list + watch informer on the controller's own client
+// (--kubeconfig / --master, rate-limited and retrying): restarts with backoff from the last
+// resourceVersion, relists on 410 Gone, and reports a DELETED event for every object a relist no
+// longer finds. The events reach the same onEvent handler the SDK would call; nothing exits.
 import sdk, { type ResourceEvent } from '@dot-i/k8s-operator';
+import { CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type ImageCache } from '../api/imagecache.js';
+import { restartingInformer, type InformerTimings, type RestartingInformer } from '../kube/informers.js';
 import type { Logger } from './logger.js';
 
 const Operator = sdk.default;
+const { ResourceMetaImpl, ResourceEventType } = sdk;
 
 /** The ImageCaches the controller has seen, by key, with a uid -> key map for Job/pod events. */
 export class ImageCacheIndex {
@@ -53,30 +62,119 @@ function olderThan(a: string | undefined, b: string | undefined): boolean {
   return BigInt(a) < BigInt(b);
 }
 
+export interface ImageCacheOperatorOptions {
+  index: ImageCacheIndex;
+  enqueue: (key: string) => void;
+  log: Logger;
+  /** The controller's client (1.x, with the shared request layer); the SDK's own client is pointed at it too. */
+  kc: KubeConfig;
+  /** Called when the watch restarts (for a metric). */
+  onRestart?: () => void;
+  timings?: InformerTimings;
+}
+
+const EVENT_TYPE = {
+  add: ResourceEventType.Added,
+  update: ResourceEventType.Modified,
+  delete: ResourceEventType.Deleted,
+} as const;
+
 export class ImageCacheOperator extends Operator {
-  constructor(
-    private readonly index: ImageCacheIndex,
-    private readonly enqueue: (key: string) => void,
-    logger: Logger,
-  ) {
+  private readonly watches: RestartingInformer<KubernetesObject>[] = [];
+
+  constructor(private readonly opts: ImageCacheOperatorOptions) {
+    const { log } = opts;
     super({
-      debug: (m: string) => logger.debug(m, { source: 'k8s-operator' }),
-      info: (m: string) => logger.info(m, { source: 'k8s-operator' }),
-      warn: (m: string) => logger.warn(m, { source: 'k8s-operator' }),
-      error: (m: string) => logger.error(m, { source: 'k8s-operator' }),
+      debug: (m: string) => log.debug(m, { source: 'k8s-operator' }),
+      info: (m: string) => log.info(m, { source: 'k8s-operator' }),
+      warn: (m: string) => log.warn(m, { source: 'k8s-operator' }),
+      error: (m: string) => log.error(m, { source: 'k8s-operator' }),
     });
+    // The SDK built its client from the default locations; give it --kubeconfig / --master instead
+    // (used by its status/finalizer helpers and getCustomResourceApiUri, which this class never calls).
+    try {
+      this.kubeConfig.loadFromString(opts.kc.exportConfig());
+      const server = opts.kc.getCurrentCluster()?.server;
+      if (server) this.k8sApi.basePath = server;
+    } catch (err) {
+      // harmless: every call and watch of this class goes through opts.kc
+      log.debug('the SDK client keeps its default configuration', { error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   protected async init(): Promise<void> {
     await this.watchResource(GROUP, VERSION, PLURAL, async (e: ResourceEvent) => this.onEvent(e));
   }
 
+  /**
+   * The SDK's watchResource with a list + watch that survives the API server (see the file comment).
+   * Resolves once the first list has succeeded, so "watching" means every existing object was seen.
+   */
+  protected override async watchResource(
+    group: string,
+    version: string,
+    plural: string,
+    onEvent: (event: ResourceEvent) => Promise<void>,
+    namespace?: string,
+  ): Promise<void> {
+    const apiVersion = group ? `${group}/${version}` : version;
+    const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+    const path = `${base}${namespace ? `/namespaces/${namespace}` : ''}/${plural}`;
+    const custom = this.opts.kc.makeApiClient(CustomObjectsApi);
+    const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
+      const res = (namespace
+        ? await custom.listNamespacedCustomObject({ group, version, plural, namespace })
+        : await custom.listClusterCustomObject({ group, version, plural })) as KubernetesListObject<KubernetesObject>;
+      // Items of a list may omit apiVersion/kind; the SDK's ResourceMeta needs them.
+      const kind = res.kind?.replace(/List$/, '');
+      for (const item of res.items ?? []) {
+        item.apiVersion ??= apiVersion;
+        if (kind) item.kind ??= kind;
+      }
+      return res;
+    };
+    const watch = restartingInformer<KubernetesObject>({
+      kc: this.opts.kc,
+      path,
+      list,
+      log: this.opts.log,
+      resource: `${plural}.${group || 'core'}`,
+      onRestart: this.opts.onRestart,
+      timings: this.opts.timings,
+      onChange: (verb, object) => {
+        try {
+          const event: ResourceEvent = { meta: ResourceMetaImpl.createWithPlural(plural, object), object, type: EVENT_TYPE[verb] };
+          onEvent(event).catch(() => undefined);
+        } catch {
+          /* malformed object: the next relist brings it again */
+        }
+      },
+    });
+    this.watches.push(watch);
+    await watch.start();
+    this.logger.info(`watching resource ${plural}.${apiVersion}`);
+  }
+
+  /** True once every watch has listed successfully. */
+  synced(): boolean {
+    return this.watches.length > 0 && this.watches.every((w) => w.synced());
+  }
+
+  /** The SDK's stop() aborts its watches (and would exit the process); this stops ours. */
+  override stop(): void {
+    void this.stopWatches();
+  }
+
+  async stopWatches(): Promise<void> {
+    await Promise.all(this.watches.map((w) => w.stop()));
+  }
+
   /** Never awaits, never throws: the SDK drops handler errors and runs handlers one at a time. */
   onEvent(e: ResourceEvent): void {
     try {
       const cache = e.object as unknown as ImageCache;
-      const key = e.type === 'DELETED' ? this.index.delete(cache) : this.index.setIfNewer(cache);
-      this.enqueue(key);
+      const key = e.type === ResourceEventType.Deleted ? this.opts.index.delete(cache) : this.opts.index.setIfNewer(cache);
+      this.opts.enqueue(key);
     } catch {
       /* malformed event: the next relist brings the object again */
     }

@@ -1,5 +1,6 @@
 // Prometheus metrics of the controller (prom-client), served on /metrics by the health server.
 // One registry per controller instance (no global state), so tests and several instances never clash.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface ControllerMetrics {
@@ -22,6 +23,10 @@ export interface ControllerMetrics {
   operationsInProgress: Gauge;
   /** 1 while this replica holds the leader Lease (or runs without leader election), else 0. */
   leader: Gauge;
+  /** Event-loop delay since the previous scrape (p99 and max), in seconds: a busy loop delays Lease renewals. */
+  eventLoopDelay: Gauge<'quantile'>;
+  /** API requests retried by the request layer (429, 5xx, refused/reset connections, timeouts). */
+  apiRetries: Counter;
 }
 
 export interface MetricsOptions {
@@ -35,6 +40,8 @@ export function createControllerMetrics(opts: MetricsOptions = {}): ControllerMe
   const registry = opts.registry ?? new Registry();
   if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   return {
     registry,
     reconcileTotal: new Counter({
@@ -86,6 +93,22 @@ export function createControllerMetrics(opts: MetricsOptions = {}): ControllerMe
     leader: new Gauge({
       name: 'kubefledged_leader',
       help: '1 while this replica is the leader, else 0',
+      registers,
+    }),
+    eventLoopDelay: new Gauge({
+      name: 'kubefledged_event_loop_delay_seconds',
+      help: 'Delay of the Node.js event loop since the previous scrape, by quantile (0.99, 1 = max); Lease renewals wait this long',
+      labelNames: ['quantile'] as const,
+      registers,
+      collect() {
+        this.set({ quantile: '0.99' }, loop.percentile(99) / 1e9);
+        this.set({ quantile: '1' }, loop.max / 1e9);
+        loop.reset();
+      },
+    }),
+    apiRetries: new Counter({
+      name: 'kubefledged_api_request_retries_total',
+      help: 'API requests retried after a transient failure (429, 5xx, connection refused or reset, timeout)',
       registers,
     }),
   };

@@ -15,10 +15,20 @@ export type KeyHandler = (key: string) => Promise<void | HandlerResult>;
 /** The part of a winston logger the workers use. */
 export interface WorkerLog {
   error(message: string, meta: Record<string, unknown>): unknown;
+  info?(message: string, meta: Record<string, unknown>): unknown;
 }
 
-/** Starts n workers on the queue; resolves once the queue is shut down and all of them returned. */
-export async function runWorkers(queue: WorkQueue, n: number, handler: KeyHandler, log: WorkerLog): Promise<void> {
+/**
+ * Starts n workers on the queue; resolves once the queue is shut down and all of them returned.
+ * `describeError` turns a failure into log fields (default: its message).
+ */
+export async function runWorkers(
+  queue: WorkQueue,
+  n: number,
+  handler: KeyHandler,
+  log: WorkerLog,
+  describeError: (err: unknown) => Record<string, unknown> = (err) => ({ error: err instanceof Error ? err.message : String(err) }),
+): Promise<void> {
   if (!Number.isInteger(n) || n < 1) throw new Error(`runWorkers: the number of workers must be an integer >= 1, got ${n}`);
   const worker = async (id: number): Promise<void> => {
     for (;;) {
@@ -29,13 +39,17 @@ export async function runWorkers(queue: WorkQueue, n: number, handler: KeyHandle
         queue.forget(key);
         if (result && result.requeueAfterMs !== undefined) queue.addAfter(key, result.requeueAfterMs);
       } catch (err) {
+        if (queue.isShuttingDown() && err instanceof Error && err.name === 'NotLeadingError') {
+          // the controller stopped (leadership lost, or SIGTERM): the key is the next leader's
+          log.info?.('reconcile stopped: the controller is stopping', { key, worker: id, reason: err.message });
+          continue;
+        }
         queue.addRateLimited(key);
         log.error('reconcile failed; will retry with backoff', {
           key,
           worker: id,
           retries: queue.numRequeues(key),
-          error: err instanceof Error ? err.message : String(err),
-          ...(err instanceof Error && err.stack ? { stack: err.stack } : {}),
+          ...describeError(err),
         });
       } finally {
         queue.done(key);

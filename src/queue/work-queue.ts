@@ -50,8 +50,8 @@ export class WorkQueue {
   private readonly queue: string[] = [];
   /** Keys that need processing (queued, or re-added while being processed). */
   private readonly dirty = new Set<string>();
-  /** Keys handed to a worker and not yet done(). */
-  private readonly processing = new Set<string>();
+  /** Keys handed to a worker and not yet done(), with the time they were handed out. */
+  private readonly processing = new Map<string, number>();
   /** Delayed adds, one timer per key (the earliest wins). */
   private readonly waiting = new Map<string, Waiting>();
   /** Failures per key since the last forget(). */
@@ -157,6 +157,16 @@ export class WorkQueue {
     return this.processing.size;
   }
 
+  /** The key held by a worker for the longest time, and for how long (undefined when none is). */
+  oldestInFlight(): { key: string; ms: number } | undefined {
+    let oldest: { key: string; ms: number } | undefined;
+    const now = this.clock.now();
+    for (const [key, since] of this.processing) {
+      if (!oldest || now - since > oldest.ms) oldest = { key, ms: now - since };
+    }
+    return oldest;
+  }
+
   isShuttingDown(): boolean {
     return this.shuttingDown;
   }
@@ -185,7 +195,7 @@ export class WorkQueue {
 
   private take(): string {
     const key = this.queue.shift() as string;
-    this.processing.add(key);
+    this.processing.set(key, this.clock.now());
     this.dirty.delete(key);
     this.depthChanged();
     return key;

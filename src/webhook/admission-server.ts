@@ -81,7 +81,8 @@ export class AdmissionServer {
     this.listening = true;
     const port = this.port();
     // The original's log line (typo included) is what users grep for.
-    this.options.logger.info(`Wehook server listening on ${this.options.host ?? ''}:${port}`, { port });
+    // the original's text (sic) stays in the line for those who grep for it
+    this.options.logger.info(`Webhook server listening on ${this.options.host ?? ''}:${port}`, { port, legacyMessage: `Wehook server listening on ${this.options.host ?? ''}:${port}` });
     return port;
   }
 

@@ -17,6 +17,7 @@ import type { WebhookConfig } from './webhook-config.js';
 import { buildValidatingWebhookConfiguration } from './webhook-configuration.js';
 import { WebhookMetrics } from './webhook-metrics.js';
 import { ensureWebhookConfiguration, removeWebhookConfiguration } from './webhook-registration.js';
+import { apiErrorLogFields, apiErrorText } from '../kube/api-errors.js';
 
 export interface WebhookDeps {
   logger: Logger;
@@ -35,6 +36,8 @@ export interface RunningWebhook {
 }
 
 const STARTUP_ATTEMPTS = 10;
+/** Unregistration on the way out: a few quick attempts (about 4 s), the process is stopping. */
+const UNREGISTER_ATTEMPTS = 5;
 
 export function tlsPolicyOf(config: WebhookConfig): TlsPolicy {
   return {
@@ -48,14 +51,14 @@ export function tlsPolicyOf(config: WebhookConfig): TlsPolicy {
   };
 }
 
-async function withRetries<T>(what: string, logger: Logger, fn: () => Promise<T>): Promise<T> {
+async function withRetries<T>(what: string, logger: Logger, fn: () => Promise<T>, attempts = STARTUP_ATTEMPTS): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (err) {
-      if (attempt >= STARTUP_ATTEMPTS) throw new Error(`${what} failed after ${attempt} attempts: ${(err as Error).message}`, { cause: err });
+      if (attempt >= attempts) throw new Error(`${what} failed after ${attempt} attempts: ${apiErrorText(err)}`, { cause: err });
       const delay = Math.min(5000, 250 * 2 ** attempt);
-      logger.warn(`${what} failed; retrying`, { attempt, delayMs: delay, error: (err as Error).message });
+      logger.warn(`${what} failed; retrying`, { attempt, delayMs: delay, ...apiErrorLogFields(err) });
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
   }
@@ -116,7 +119,8 @@ export async function startWebhook(config: WebhookConfig, deps: WebhookDeps): Pr
       await managed.stop();
       await running.stop();
       if (config.webhookUrl !== '' && config.unregisterOnExit) {
-        await removeWebhookConfiguration(admission, config.webhookConfigName, logger);
+        await withRetries('Unregistering the ValidatingWebhookConfiguration', logger,
+          () => removeWebhookConfiguration(admission, config.webhookConfigName, logger), UNREGISTER_ATTEMPTS);
       }
     },
   };

@@ -85,6 +85,11 @@ export class ControllerProcess {
     return this.child?.pid;
   }
 
+  /** Resolves with the exit code (null when killed by a signal) once the process has exited. */
+  waitExit(): Promise<number | null> {
+    return this.exited ?? Promise.resolve(null);
+  }
+
   running(): boolean {
     return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
   }

@@ -61,6 +61,10 @@ const DEFAULTS: ControllerConfig = {
   workers: 4,
   nodeWatch: true,
   nodeFlapWindowMs: 600_000,
+  kubeApiQps: 20,
+  kubeApiBurst: 30,
+  leaderElectExitOnLoss: false,
+  shutdownGracePeriodMs: 20_000,
   namespace: 'kube-fledged',
   criClientImage: 'docker.io/kubefledgedts/kube-fledged:v0.11.0',
   busyboxImage: 'senthilrch/busybox:1.35.0',
@@ -110,6 +114,10 @@ describe('config/controller-config', () => {
       ['skip-not-ready-nodes', 'false', 'skipNotReadyNodes', false],
       ['target-node-os', 'linux,windows', 'targetNodeOs', ['linux', 'windows']],
       ['target-node-architectures', '', 'targetNodeArchitectures', []],
+      ['kube-api-qps', '0.5', 'kubeApiQps', 0.5],
+      ['kube-api-burst', '5', 'kubeApiBurst', 5],
+      ['leader-elect-exit-on-loss', 'true', 'leaderElectExitOnLoss', true],
+      ['shutdown-grace-period', '5s', 'shutdownGracePeriodMs', 5_000],
     ];
     for (const [flag, text, field, value] of cases) {
       it(`-${flag}`, () => {
@@ -230,6 +238,14 @@ describe('config/controller-config', () => {
     });
     it('workers >= 1', () => {
       expect(flagError(['--workers=0']).flag).to.equal('workers');
+    });
+    it('kube-api-qps is a number > 0 and kube-api-burst an integer >= 1, each naming the flag', () => {
+      for (const bad of ['0', '-1', 'fast', '']) {
+        const e = flagError([`--kube-api-qps=${bad}`]);
+        expect(e.flag).to.equal('kube-api-qps');
+        expect(e.message).to.contain('requests per second > 0');
+      }
+      expect(flagError(['--kube-api-burst=0']).flag).to.equal('kube-api-burst');
     });
   });
 

@@ -175,6 +175,24 @@ describe('queue/work-queue', () => {
     });
   });
 
+  describe('oldestInFlight (liveness of the work loop)', () => {
+    it('names the key held longest by a worker, and for how long', async () => {
+      const q = new WorkQueue();
+      expect(q.oldestInFlight()).to.equal(undefined);
+      q.add('a');
+      q.add('b');
+      await q.get();
+      clock.tick(5000);
+      await q.get();
+      clock.tick(1000);
+      expect(q.oldestInFlight()).to.deep.equal({ key: 'a', ms: 6000 });
+      q.done('a');
+      expect(q.oldestInFlight()).to.deep.equal({ key: 'b', ms: 1000 });
+      q.done('b');
+      expect(q.oldestInFlight()).to.equal(undefined);
+    });
+  });
+
   describe('shutdown', () => {
     it('shutDown(): blocked and later get() resolve undefined; adds are ignored; queued and delayed keys dropped', async () => {
       const q = new WorkQueue();
@@ -252,6 +270,32 @@ describe('queue/work-queue', () => {
       await q.shutDownWithDrain();
       await workers;
       expect(log.calls).to.deep.equal([]);
+    });
+
+    it('a reconcile refused because the controller is stopping (NotLeadingError) is not retried or logged as a failure', async () => {
+      const q = new WorkQueue();
+      const infos: string[] = [];
+      const log = { ...recordingLog(), info: (m: string) => infos.push(m) };
+      const workers = runWorkers(q, 1, async () => {
+        q.shutDown();
+        throw Object.assign(new Error('request not sent: this controller no longer leads'), { name: 'NotLeadingError' });
+      }, log);
+      q.add('a');
+      await workers;
+      expect(log.calls).to.deep.equal([]);
+      expect(infos).to.deep.equal(['reconcile stopped: the controller is stopping']);
+      expect(q.numRequeues('a')).to.equal(0);
+    });
+
+    it('logs a failure with the fields describeError gives', async () => {
+      const q = new WorkQueue();
+      const log = recordingLog();
+      const workers = runWorkers(q, 1, async () => { throw new Error('boom'); }, log, () => ({ error: 'E', code: 409 }));
+      q.add('a');
+      await flush();
+      q.shutDown();
+      await workers;
+      expect(log.calls[0]?.[1]).to.include({ key: 'a', error: 'E', code: 409 });
     });
 
     it('retries a failing key with growing backoff, logs key and error, forgets it on success', async () => {

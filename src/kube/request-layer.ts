@@ -1,0 +1,213 @@
+// The request layer every API client of the controller shares: a KubeConfig whose typed clients
+// (makeApiClient: ImageCacheApi, informers' lists, the Lease client) and watches (applyToFetchOptions:
+// informers, the SDK-facing ImageCache watch) go through
+// - one client-side rate limiter (client-go's --kube-api-qps / --kube-api-burst token bucket), and
+// - retries with exponential backoff and jitter of transient failures: 429 (honouring Retry-After),
+//   5xx, connection refused or reset, timeouts; anything else is returned to the caller at once;
+// - an optional gate: once it is closed (leadership lost, shutting down) every request fails at once
+//   with NotLeadingError, so no reconcile of an old leadership term writes anything.
+// Every controller write is idempotent (a create answers 409 "exists", a delete 404), so retrying a
+// request whose answer was lost is safe.
+import {
+  IsomorphicFetchHttpLibrary,
+  KubeConfig,
+  ServerConfiguration,
+  createConfiguration,
+  wrapHttpLibrary,
+  type ApiType,
+  type Configuration,
+  type RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import { apiErrorText, classifyApiError, classifyStatus, type ApiErrorClass } from './api-errors.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** client-go's defaults of kube-controller-manager (--kube-api-qps=20, --kube-api-burst=30). */
+export const DEFAULT_KUBE_API_QPS = 20;
+export const DEFAULT_KUBE_API_BURST = 30;
+
+export interface RetryPolicy {
+  /** First backoff; doubles per attempt. */
+  baseDelayMs: number;
+  /** Cap of one backoff (and of a server's Retry-After). */
+  maxDelayMs: number;
+  /** Give up (return the last answer or error) once retrying would pass this much time. */
+  maxElapsedMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseDelayMs: 250, maxDelayMs: 8_000, maxElapsedMs: 30_000 };
+
+export interface RequestLayerLog {
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+  debug(message: string, meta?: Record<string, unknown>): unknown;
+}
+
+export interface RequestLayerOptions {
+  qps: number;
+  burst: number;
+  log?: RequestLayerLog;
+  retry?: Partial<RetryPolicy>;
+  /** Called on every retry (for a metric). */
+  onRetry?: (reason: string) => void;
+  /** Test hooks. */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+/** A request refused because the process no longer leads (or is shutting down). */
+export class NotLeadingError extends Error {
+  constructor(reason: string) {
+    super(`request not sent: ${reason}`);
+    this.name = 'NotLeadingError';
+  }
+}
+
+/** A closed gate returns why this request must not be sent; an open one undefined. */
+export type RequestGate = (request: { method: string; url: string }) => string | undefined;
+
+/** The rate limiter and retry loop; shared by every KubeConfig derived from one another. */
+export class RequestLayer {
+  readonly limiter: TokenBucket;
+  readonly policy: RetryPolicy;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: RequestLayerOptions) {
+    this.now = opts.now ?? (() => Date.now());
+    this.sleep = opts.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = opts.random ?? Math.random;
+    this.limiter = new TokenBucket(opts.qps, opts.burst, { now: this.now, sleep: this.sleep });
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
+  }
+
+  /** Backoff before retry n (0-based): base * 2^n, capped, with +-20% jitter; a Retry-After wins. */
+  delayFor(n: number, cls: ApiErrorClass): number {
+    if (cls.kind === 'transient' && cls.retryAfterMs !== undefined) return Math.min(Math.max(cls.retryAfterMs, 0), this.policy.maxDelayMs);
+    const exp = Math.min(this.policy.baseDelayMs * 2 ** n, this.policy.maxDelayMs);
+    return Math.round(exp * (0.8 + 0.4 * this.random()));
+  }
+
+  /**
+   * Sends through the limiter and retries transient failures. `send` makes one attempt; `statusOf`
+   * reads the status code and Retry-After of an answer; `discard` drops an answer that is retried
+   * and returns its body text.
+   */
+  async execute<R>(
+    what: { method: string; url: string },
+    send: () => Promise<R>,
+    statusOf: (r: R) => { code: number; retryAfter?: string },
+    discard: (r: R) => Promise<string | undefined>,
+    gate?: RequestGate,
+    signal?: AbortSignal,
+  ): Promise<R> {
+    const start = this.now();
+    for (let n = 0; ; n++) {
+      const closed = gate?.(what);
+      if (closed !== undefined) throw new NotLeadingError(closed);
+      await this.limiter.acquire();
+      let answer: R | undefined;
+      let error: unknown;
+      let cls: ApiErrorClass;
+      try {
+        answer = await send();
+        const s = statusOf(answer);
+        cls = s.code >= 200 && s.code < 300 ? { kind: 'other' } : classifyStatus(s.code, s.retryAfter);
+      } catch (err) {
+        error = err;
+        cls = classifyApiError(err);
+      }
+      const finish = (): R => {
+        if (error !== undefined) throw error;
+        return answer as R;
+      };
+      if (cls.kind !== 'transient' || signal?.aborted) return finish();
+      const delay = this.delayFor(n, cls);
+      if (this.now() - start + delay > this.policy.maxElapsedMs) return finish();
+      // the answer is dropped: read its body for the log (the API's own reason and message)
+      const body = answer !== undefined ? await discard(answer).catch(() => undefined) : undefined;
+      const reason = apiErrorText(error ?? { code: statusOf(answer as R).code, body });
+      (n === 0 ? this.opts.log?.warn : this.opts.log?.debug)?.call(this.opts.log, `API request failed, retrying in ${delay} ms`, {
+        method: what.method, path: pathOf(what.url), attempt: n + 1, error: reason,
+      });
+      this.opts.onRetry?.(reason);
+      await this.sleep(delay);
+    }
+  }
+}
+
+function pathOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.pathname;
+  } catch {
+    return url;
+  }
+}
+
+/** The typed clients' HTTP library: client-node's fetch library behind the layer. */
+function layeredHttpLibrary(layer: RequestLayer, gate: RequestGate | undefined) {
+  const inner = new IsomorphicFetchHttpLibrary();
+  return wrapHttpLibrary({
+    send: (req: RequestContext): Promise<ResponseContext> =>
+      layer.execute(
+        { method: String(req.getHttpMethod()), url: req.getUrl() },
+        () => inner.send(req).toPromise(),
+        (r) => ({ code: r.httpStatusCode, retryAfter: r.headers['retry-after'] }),
+        (r) => r.body.text(),
+        gate,
+        req.getSignal(),
+      ),
+  });
+}
+
+/**
+ * A KubeConfig whose clients and watches share one RequestLayer. withGate() derives one that shares
+ * the layer (and so the rate limit) but refuses requests once its gate closes.
+ */
+export class LayeredKubeConfig extends KubeConfig {
+  private layer!: RequestLayer;
+  private gate: RequestGate | undefined;
+
+  static from(kc: KubeConfig, layer: RequestLayer, gate?: RequestGate): LayeredKubeConfig {
+    const out = new LayeredKubeConfig();
+    out.loadFromOptions({ clusters: kc.clusters, users: kc.users, contexts: kc.contexts, currentContext: kc.currentContext });
+    out.layer = layer;
+    out.gate = gate;
+    return out;
+  }
+
+  requestLayer(): RequestLayer {
+    return this.layer;
+  }
+
+  /** Same server, credentials and rate limit; requests fail with NotLeadingError once gate() closes. */
+  withGate(gate: RequestGate): LayeredKubeConfig {
+    return LayeredKubeConfig.from(this, this.layer, gate);
+  }
+
+  override makeApiClient<T extends ApiType>(apiClientType: new (config: Configuration) => T): T {
+    const cluster = this.getCurrentCluster();
+    if (!cluster) throw new Error('No active cluster!');
+    const config = createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: this },
+      httpApi: layeredHttpLibrary(this.layer, this.gate),
+    });
+    return new apiClientType(config);
+  }
+
+  /** Used by client-node's Watch for every (re)connect: rate-limited and gated like any request. */
+  override async applyToFetchOptions(opts: Parameters<KubeConfig['applyToFetchOptions']>[0]): ReturnType<KubeConfig['applyToFetchOptions']> {
+    const closed = this.gate?.({ method: 'GET', url: '' });
+    if (closed !== undefined) throw new NotLeadingError(closed);
+    await this.layer.limiter.acquire();
+    return super.applyToFetchOptions(opts);
+  }
+}
+
+/** The controller's KubeConfig: `kc`'s server and credentials behind a new layer. */
+export function withRequestLayer(kc: KubeConfig, opts: RequestLayerOptions): LayeredKubeConfig {
+  return LayeredKubeConfig.from(kc, new RequestLayer(opts));
+}

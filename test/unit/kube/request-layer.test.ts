@@ -1,0 +1,104 @@
+import { expect } from 'chai';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { NotLeadingError, RequestLayer, withRequestLayer } from '../../../src/kube/request-layer.js';
+
+type Answer = { code: number; retryAfter?: string };
+
+function harness(opts: { maxElapsedMs?: number } = {}) {
+  let t = 0;
+  const slept: number[] = [];
+  const layer = new RequestLayer({
+    qps: 1000, burst: 1000,
+    retry: { baseDelayMs: 100, maxDelayMs: 2000, maxElapsedMs: opts.maxElapsedMs ?? 30_000 },
+    now: () => t,
+    sleep: async (ms) => { slept.push(ms); t += ms; },
+    random: () => 0.5, // no jitter
+  });
+  const run = (answers: (Answer | Error)[]) => {
+    let calls = 0;
+    const discarded: number[] = [];
+    const p = layer.execute<Answer>(
+      { method: 'GET', url: 'https://127.0.0.1:6443/api/v1/nodes' },
+      async () => {
+        const a = answers[Math.min(calls++, answers.length - 1)]!;
+        if (a instanceof Error) throw a;
+        return a;
+      },
+      (a) => a,
+      async (a) => { discarded.push(a.code); return undefined; },
+    );
+    return { p, calls: () => calls, discarded };
+  };
+  return { layer, slept, run };
+}
+
+describe('kube/request-layer', () => {
+  it('retries 429 after the server\'s Retry-After, then returns the success', async () => {
+    const h = harness();
+    const r = h.run([{ code: 429, retryAfter: '1' }, { code: 429, retryAfter: '1' }, { code: 200 }]);
+    expect(await r.p).to.deep.equal({ code: 200 });
+    expect(r.calls()).to.equal(3);
+    expect(h.slept).to.deep.equal([1000, 1000]);
+    expect(r.discarded).to.deep.equal([429, 429]);
+  });
+
+  it('retries 5xx and refused/reset connections with exponential backoff', async () => {
+    const h = harness();
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const r = h.run([{ code: 503 }, refused, reset, { code: 500 }, { code: 201 }]);
+    expect(await r.p).to.deep.equal({ code: 201 });
+    expect(h.slept).to.deep.equal([100, 200, 400, 800]);
+  });
+
+  it('returns a 404, 409 or 422 answer at once and rethrows a non-transient error at once', async () => {
+    for (const code of [404, 409, 422]) {
+      const h = harness();
+      const r = h.run([{ code }]);
+      expect(await r.p).to.deep.equal({ code });
+      expect(r.calls()).to.equal(1);
+    }
+    const h = harness();
+    const r = h.run([new TypeError('bug')]);
+    await r.p.then(() => expect.fail('resolved'), (err) => expect(err).to.be.instanceOf(TypeError));
+    expect(r.calls()).to.equal(1);
+  });
+
+  it('gives up once retrying would pass maxElapsedMs: the last answer is returned', async () => {
+    const h = harness({ maxElapsedMs: 1000 });
+    const r = h.run([{ code: 503 }]);
+    expect(await r.p).to.deep.equal({ code: 503 });
+    expect(h.slept).to.deep.equal([100, 200, 400]); // 700 ms; the next (800) would pass 1000
+    const none = harness({ maxElapsedMs: 0 }).run([{ code: 503 }, { code: 200 }]);
+    expect(await none.p).to.deep.equal({ code: 503 });
+  });
+
+  it('a closed gate refuses the request before it is sent, with NotLeadingError', async () => {
+    const h = harness();
+    let sent = 0;
+    const p = h.layer.execute<Answer>({ method: 'POST', url: 'u' }, async () => { sent++; return { code: 201 }; }, (a) => a, async () => undefined,
+      ({ method }) => (method === 'POST' ? 'shutting down: no new Jobs' : undefined));
+    await p.then(() => expect.fail('resolved'), (err) => {
+      expect(err).to.be.instanceOf(NotLeadingError);
+      expect((err as Error).message).to.equal('request not sent: shutting down: no new Jobs');
+    });
+    expect(sent).to.equal(0);
+  });
+
+  it('typed clients of a gated LayeredKubeConfig go through the layer (refused without a request)', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const layered = withRequestLayer(kc, { qps: 5, burst: 5 });
+    expect(layered.getCurrentCluster()?.server).to.equal('https://127.0.0.1:1');
+    const gated = layered.withGate(() => 'this controller no longer leads');
+    expect(gated.requestLayer()).to.equal(layered.requestLayer());
+    const core = gated.makeApiClient(CoreV1Api);
+    await core.listNode().then(() => expect.fail('resolved'), (err) => expect(err).to.be.instanceOf(NotLeadingError));
+    await gated.applyToFetchOptions({}).then(() => expect.fail('resolved'), (err) => expect(err).to.be.instanceOf(NotLeadingError));
+  });
+});

@@ -1,0 +1,42 @@
+import { expect } from 'chai';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ImageCacheIndex, ImageCacheOperator } from '../../../src/operator/imagecache-operator.js';
+import { createLogger } from '../../../src/operator/logger.js';
+
+describe('operator/imagecache-operator', () => {
+  const kcFor = (server: string) => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server }], users: [{ name: 'u', token: 'secret-token' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x',
+    });
+    return kc;
+  };
+
+  it('the SDK\'s own client gets the controller\'s configuration (--kubeconfig / --master), not the default locations', () => {
+    const keys: string[] = [];
+    const op = new ImageCacheOperator({ index: new ImageCacheIndex(), enqueue: (k) => keys.push(k), log: createLogger('error'), kc: kcFor('https://10.1.2.3:6443') });
+    const sdk = op as unknown as { kubeConfig: { getCurrentCluster(): { server: string } | null; getCurrentUser(): { token?: string } | null }; k8sApi: { basePath: string } };
+    expect(sdk.kubeConfig.getCurrentCluster()?.server).to.equal('https://10.1.2.3:6443');
+    expect(sdk.kubeConfig.getCurrentUser()?.token).to.equal('secret-token');
+    expect(sdk.k8sApi.basePath).to.equal('https://10.1.2.3:6443');
+  });
+
+  it('onEvent records the object (or forgets it on DELETED) and enqueues its key; a malformed event is dropped', () => {
+    const keys: string[] = [];
+    const index = new ImageCacheIndex();
+    const op = new ImageCacheOperator({ index, enqueue: (k) => keys.push(k), log: createLogger('error'), kc: kcFor('https://127.0.0.1:1') });
+    const obj = { apiVersion: 'kubefledged.io/v1alpha2', kind: 'ImageCache', metadata: { name: 'c1', namespace: 'ns', uid: 'u1', resourceVersion: '1' } };
+    op.onEvent({ type: 'ADDED', object: obj, meta: {} } as never);
+    expect(index.keyOfUid('u1')).to.equal('ns/c1');
+    op.onEvent({ type: 'DELETED', object: obj, meta: {} } as never);
+    expect(index.keyOfUid('u1')).to.equal(undefined);
+    expect(() => op.onEvent({ type: 'ADDED', object: undefined, meta: {} } as never)).not.to.throw();
+    expect(keys).to.deep.equal(['ns/c1', 'ns/c1']);
+  });
+
+  it('is not synced before its watch has listed', () => {
+    const op = new ImageCacheOperator({ index: new ImageCacheIndex(), enqueue: () => undefined, log: createLogger('error'), kc: kcFor('https://127.0.0.1:1') });
+    expect(op.synced()).to.equal(false);
+  });
+});
