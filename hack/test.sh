@@ -46,6 +46,16 @@ export KUBECONFIG="$KUBECONFIG_OUT"
 suite integration --timeout 300000 --ignore 'test/integration/realnode/**' 'test/integration/**/*.test.ts'
 suite e2e --timeout 900000 --ignore 'test/e2e/realnode/**' 'test/e2e/**/*.test.ts'
 
+# the fault suite, one pass of each fault (make test-faults runs the full set): it stops and restarts
+# this cluster's kube-apiserver and etcd, so it runs after the suites that share the cluster
+echo "=== faults (one pass of each) ==="
+npx tsx test/faults/run.ts --quick 2>&1 | tee "$results/faults.out"; frc=${PIPESTATUS[0]}
+fp=$(grep -Eo '^faults: [0-9]+ passed' "$results/faults.out" | grep -Eo '[0-9]+' | tail -1)
+ff=$(grep -Eo '^faults: [0-9]+ passed, [0-9]+ failed' "$results/faults.out" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' | tail -1)
+passed=$((passed + ${fp:-0})); failed=$((failed + ${ff:-0}))
+if [ "$frc" -ne 0 ]; then status=1; [ -z "$ff" ] && failed=$((failed + 1)); fi
+echo "=== faults: ${fp:-0} passed, ${ff:-0} failed ($((SECONDS-start))s elapsed) ==="
+
 # then a real node joins the same cluster (kubelet + containerd + local registry; root), for the e2e of the
 # project's image on it, and a private cluster with a real node checks that cluster-down leaves nothing.
 # REAL_NODE_TESTS=0 skips this phase (it says so).
