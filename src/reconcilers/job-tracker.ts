@@ -18,6 +18,13 @@ function finished(job: V1Job): boolean {
   return (job.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 }
 
+/** The slots a batch of creates holds until its Jobs exist. */
+export interface Reservation {
+  jobs: number;
+  nodes: Map<string, number>;
+  registries: Map<string, number>;
+}
+
 export class JobTracker {
   private readonly expected = new Map<string, { job: V1Job; at: number }>();
   private readonly deleting = new Map<string, number>();
@@ -25,8 +32,14 @@ export class JobTracker {
   /** FailedCreate of the Job's pods (from its Events) or of the Job itself (from the create call), by Job name. */
   readonly createFailures = new Map<string, CreateFailure>();
   private readonly lookedUp = new Map<string, number>();
-  /** Creates in flight: they hold a surge slot from the moment they are decided. */
+  /**
+   * Creates decided but not yet seen as Jobs: they hold their --jobs-max-surge slot, their node's pull
+   * slot and their registries' pull slots from the moment they are decided, so reconciles of other caches
+   * running at the same time never give the same slot twice.
+   */
   private inFlight = 0;
+  private readonly nodesInFlight = new Map<string, number>();
+  private readonly registriesInFlight = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -75,8 +88,25 @@ export class JobTracker {
   running(jobs: readonly V1Job[]): number {
     return jobs.filter((j) => !finished(j) && !this.settled.has(jobKey(j))).length + this.inFlight;
   }
-  reserve(n: number): void { this.inFlight += n; }
-  release(n: number): void { this.inFlight = Math.max(0, this.inFlight - n); }
+  reserve(r: Reservation): void {
+    this.inFlight += r.jobs;
+    for (const [k, n] of r.nodes) this.nodesInFlight.set(k, (this.nodesInFlight.get(k) ?? 0) + n);
+    for (const [k, n] of r.registries) this.registriesInFlight.set(k, (this.registriesInFlight.get(k) ?? 0) + n);
+  }
+  release(r: Reservation): void {
+    this.inFlight = Math.max(0, this.inFlight - r.jobs);
+    const down = (m: Map<string, number>, k: string, n: number) => {
+      const left = (m.get(k) ?? 0) - n;
+      if (left > 0) m.set(k, left);
+      else m.delete(k);
+    };
+    for (const [k, n] of r.nodes) down(this.nodesInFlight, k, n);
+    for (const [k, n] of r.registries) down(this.registriesInFlight, k, n);
+  }
+  /** Pull pods decided for a node and not yet created. */
+  nodeInFlight(node: string): number { return this.nodesInFlight.get(node) ?? 0; }
+  /** Pulls decided for a registry host and not yet created. */
+  registryInFlight(registry: string): number { return this.registriesInFlight.get(registry) ?? 0; }
 
   /** Whether a pod-less Job's Events are worth reading now (at most every 5 s per Job). */
   shouldLookUp(jobName: string): boolean {

@@ -29,7 +29,7 @@ import type { StatusWriter } from '../status/status-writer.js';
 import type { EventRecorder } from '../status/event-recorder.js';
 import type { Logger } from '../operator/logger.js';
 import { specOf, type OperationReconciler } from './operation-reconciler.js';
-import { JobTracker } from './job-tracker.js';
+import { JobTracker, type Reservation } from './job-tracker.js';
 
 export interface RunnerSettings extends JobSettings {
   pullPolicy: PullPolicy;
@@ -96,6 +96,20 @@ export async function inBatches<T>(items: readonly T[], limit: number, fn: (item
     while (next < items.length) await fn(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The slots a batch of Job requests takes: surge, pull pods per node, pulls per registry. */
+function reservationOf(requests: readonly JobRequest[]): Reservation {
+  const r: Reservation = { jobs: requests.length, nodes: new Map(), registries: new Map() };
+  for (const req of requests) {
+    if (req.action !== 'pull') continue;
+    r.nodes.set(req.node.node, (r.nodes.get(req.node.node) ?? 0) + 1);
+    for (const w of req.images) {
+      const reg = registryOf(w.image);
+      r.registries.set(reg, (r.registries.get(reg) ?? 0) + 1);
+    }
+  }
+  return r;
 }
 
 /** An operation that covers only part of the cache (a diff, or some nodes): its status must carry the rest. */
@@ -179,13 +193,21 @@ export class OperationRunner {
       throttle: this.throttle(),
     });
     this.tracker.settle(progress.settledJobs);
-
-    // 2. why pods could not be created (PSA, quota, ...): seconds after, not at the deadline
-    const foundFailures = await this.lookUpCreateFailures(jobs, progress.podlessJobs);
-
-    // 3. the Jobs that are missing
+    // the slots of the Jobs to create are taken now, before any await: a reconcile of another cache
+    // running meanwhile sees them taken
+    const reservation = reservationOf(progress.create);
+    this.tracker.reserve(reservation);
+    let creates: { created: number; retry: boolean };
+    let foundFailures: boolean;
     const results = progress.results;
-    const creates = await this.createJobs(cache, op, progress.create, results);
+    try {
+      // 2. why pods could not be created (PSA, quota, ...): seconds after, not at the deadline
+      foundFailures = await this.lookUpCreateFailures(jobs, progress.podlessJobs);
+      // 3. the Jobs that are missing
+      creates = await this.createJobs(cache, op, progress.create, results);
+    } finally {
+      this.tracker.release(reservation);
+    }
 
     const pending = results.some((r) => r.state === 'pending');
     if (!pending && !foundFailures) {
@@ -237,8 +259,8 @@ export class OperationRunner {
     return {
       maxPodsPerNode,
       maxPullsPerRegistry,
-      nodeSlots: (node) => (maxPodsPerNode > 0 ? maxPodsPerNode - (perNode.get(node) ?? 0) : Infinity),
-      registrySlots: (reg) => (maxPullsPerRegistry > 0 ? maxPullsPerRegistry - (perRegistry.get(reg) ?? 0) : Infinity),
+      nodeSlots: (node) => (maxPodsPerNode > 0 ? maxPodsPerNode - (perNode.get(node) ?? 0) - this.tracker.nodeInFlight(node) : Infinity),
+      registrySlots: (reg) => (maxPullsPerRegistry > 0 ? maxPullsPerRegistry - (perRegistry.get(reg) ?? 0) - this.tracker.registryInFlight(reg) : Infinity),
     };
   }
 
@@ -290,8 +312,7 @@ export class OperationRunner {
     }
     let created = 0;
     let retry = false;
-    this.tracker.reserve(jobs.length);
-    try {
+    {
       await inBatches(jobs, API_PARALLELISM, async ({ req, job }) => {
         const name = job.metadata?.name ?? '';
         try {
@@ -315,8 +336,6 @@ export class OperationRunner {
           }
         }
       });
-    } finally {
-      this.tracker.release(jobs.length);
     }
     return { created, retry };
   }

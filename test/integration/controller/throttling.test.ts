@@ -22,7 +22,7 @@ describe('ImageCache controller: throttling per node and per registry', function
   before(async () => {
     await ensureCrd();
     ns = await createNamespace(core, 'kf-th');
-    await createReadyNodes(core, nodes.map((n) => [n, { labels: { 'kf-th': suite } }]));
+    await createReadyNodes(core, nodes.map((n, i) => [n, { labels: { 'kf-th': suite, ...(i > 0 ? { 'kf-th-b': suite } : {}) } }]));
     sa = await serviceAccountKubeconfig(kc, ns);
   });
   afterEach(async function () {
@@ -40,12 +40,12 @@ describe('ImageCache controller: throttling per node and per registry', function
    * host. A pull is in progress from the pod's creation until its container runs or ends (the image is
    * then on the node), or the pod is gone.
    */
-  async function watchConcurrency(cache: string) {
+  async function watchConcurrency(cache: string, labelSelector = `imagecache=${cache}`) {
     const pulling = new Map<string, { node: string; registries: string[] }>();
     const peak = { node: 0, registry: 0, pods: 0 };
     const seen = new Set<string>();
     const w = new k8s.Watch(kc);
-    const req = await w.watch(`/api/v1/namespaces/${ns}/pods`, { labelSelector: `imagecache=${cache}` }, (type, pod: k8s.V1Pod) => {
+    const req = await w.watch(`/api/v1/namespaces/${ns}/pods`, { labelSelector }, (type, pod: k8s.V1Pod) => {
       const name = pod.metadata!.name!;
       seen.add(name);
       const waiting = pod.spec!.containers.filter((c) => {
@@ -68,29 +68,23 @@ describe('ImageCache controller: throttling per node and per registry', function
     return { peak, stop: () => req.abort() };
   }
 
-  it('--max-pull-pods-per-node=1: a node runs one pull Job at a time', async () => {
-    ctrl = new ControllerProcess(sa.file, ['-v=4', '--leader-elect=false', '--image-cache-refresh-frequency=0s', '--image-pull-deadline-duration=60s',
-      '--job-retention-policy=retain', '--max-images-per-job=1', '--max-pull-pods-per-node=1'], { KUBEFLEDGED_NAMESPACE: ns }).start();
-    const w = await watchConcurrency('per-node');
+  it('--max-pull-pods-per-node=1 and --max-pulls-per-registry=2: one pull pod per node, two pulls per registry, all caches', async () => {
+    ctrl = new ControllerProcess(sa.file, ['-v=4', '--leader-elect=false', '--image-cache-refresh-frequency=0s', '--image-pull-deadline-duration=90s',
+      '--job-retention-policy=retain', '--max-images-per-job=1', '--max-pull-pods-per-node=1', '--max-pulls-per-registry=2'], { KUBEFLEDGED_NAMESPACE: ns }).start();
+    const perNode = await watchConcurrency('per-node');
+    const perReg = await watchConcurrency('per-reg');
+    const all = await watchConcurrency('per-node,per-reg', 'imagecache in (per-node,per-reg)');
     try {
+      // two images for one node (one Job each: the node takes them one at a time) ...
       await ics.create(ns, 'per-node', { cacheSpec: [{ images: ['slow.invalid/a:1', 'slow.invalid/b:1'], nodeSelector: { 'kubernetes.io/hostname': nodes[0]! } }] });
-      const c = await ics.waitFinal(ns, 'per-node', 'ImageCacheCreate', { timeoutMs: 120_000 });
-      expect(c.status!.status).to.equal('Succeeded');
-    } finally { w.stop(); }
-    expect(w.peak.pods).to.equal(2);
-    expect(w.peak.node).to.equal(1);
-  });
-
-  it('--max-pulls-per-registry=2: at most two images are pulled from one registry across the cluster', async () => {
-    ctrl = new ControllerProcess(sa.file, ['-v=4', '--leader-elect=false', '--image-cache-refresh-frequency=0s', '--image-pull-deadline-duration=60s',
-      '--job-retention-policy=retain', '--max-pulls-per-registry=2'], { KUBEFLEDGED_NAMESPACE: ns }).start();
-    const w = await watchConcurrency('per-reg');
-    try {
-      await ics.create(ns, 'per-reg', { cacheSpec: [{ images: ['slow.invalid/big:1'], nodeSelector: { 'kf-th': suite } }] });
-      const c = await ics.waitFinal(ns, 'per-reg', 'ImageCacheCreate', { timeoutMs: 120_000 });
-      expect(c.status!.status).to.equal('Succeeded');
-    } finally { w.stop(); }
-    expect(w.peak.pods).to.equal(3);
-    expect(w.peak.registry).to.equal(2);
+      // ... and one image for the other two nodes, from the same registry
+      await ics.create(ns, 'per-reg', { cacheSpec: [{ images: ['slow.invalid/big:1'], nodeSelector: { 'kf-th-b': suite } }] });
+      for (const c of ['per-node', 'per-reg']) expect((await ics.waitFinal(ns, c, 'ImageCacheCreate', { timeoutMs: 150_000 })).status!.status, c).to.equal('Succeeded');
+    } finally { perNode.stop(); perReg.stop(); all.stop(); }
+    expect(perNode.peak.pods).to.equal(2);
+    expect(perNode.peak.node).to.equal(1);
+    expect(perReg.peak.pods).to.equal(2);
+    expect(all.peak.registry, 'pulls from slow.invalid at once, over both caches').to.equal(2);
+    expect(all.peak.node).to.equal(1);
   });
 });
