@@ -32,14 +32,24 @@ suite() { # name mocha-args...
 # the cluster binaries and helm (the chart's unit tests render it) are built once into the cache
 "$here/build-binaries.sh" || { echo "building the local control plane failed"; echo "tests: 0 passed, 1 failed"; exit 1; }
 
+# the local cluster starts in the background while lint and the unit tests run
+cluster_pid=
+if ! "$here/cluster-up.sh" --status >/dev/null 2>&1; then
+  started_cluster=yes
+  "$here/cluster-up.sh" >"$results/cluster-up.log" 2>&1 &
+  cluster_pid=$!
+fi
+
 echo "=== lint ==="
 if ! { npx eslint . && npx tsc -p tsconfig.json; }; then echo "lint failed"; status=1; failed=$((failed + 1)); fi
 
 suite unit 'test/unit/**/*.test.ts'
 
-if ! "$here/cluster-up.sh" --status >/dev/null 2>&1; then
-  started_cluster=yes
-  "$here/cluster-up.sh" || { echo "cluster-up failed"; echo "tests: $passed passed, $((failed + 1)) failed"; exit 1; }
+if [ -n "$cluster_pid" ]; then
+  if ! wait "$cluster_pid"; then
+    cat "$results/cluster-up.log"; echo "cluster-up failed"; echo "tests: $passed passed, $((failed + 1)) failed"; exit 1
+  fi
+  tail -n 1 "$results/cluster-up.log"
 fi
 export KUBECONFIG="$KUBECONFIG_OUT"
 # the kwok-only suites first: they never see a real node (an ImageCache without nodeSelector targets every node)
