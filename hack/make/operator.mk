@@ -8,13 +8,17 @@ KUBEFLEDGED_CR ?= $(OPERATOR_DIR)/crds/charts.helm.kubefledged.io_v1alpha2_kubef
 OPERATOR_MANIFESTS := service_account clusterrole clusterrole_binding role role_binding operator
 # The operator's image (the project's image: the operator is one more entrypoint of it).
 OPERATOR_IMAGE ?= $(IMAGE_REPO):$(RELEASE_VERSION)
+# Pin the operator's pod to nodes with this label (key=value), e.g. OPERATOR_NODE_SELECTOR=kubernetes.io/os=linux;
+# empty = any node. (The chart's own pods follow the KubeFledged object's spec.nodeSelector.)
+OPERATOR_NODE_SELECTOR ?=
 # Label of what the operator applied or created (the ImageCache CRD too, when it was missing).
 OPERATOR_OWNER_LABEL := charts.helm.kubefledged.io/owner-namespace
 
 # $(call in_namespace,files): the files as one YAML stream, in namespace $(KUBEFLEDGED_NAMESPACE), the
 # operator's image $(OPERATOR_IMAGE)
 in_namespace = for f in $(1); do echo ---; sed -e 's/^\(  *namespace:\) kube-fledged$$/\1 $(KUBEFLEDGED_NAMESPACE)/' \
-  -e 's|^\(  *image:\) docker.io/kubefledgedts/kube-fledged:v[0-9.]*$$|\1 $(OPERATOR_IMAGE)|' "$$f"; done
+  -e 's|^\(  *image:\) docker.io/kubefledgedts/kube-fledged:v[0-9.]*$$|\1 $(OPERATOR_IMAGE)|' \
+  $(if $(OPERATOR_NODE_SELECTOR),-e 's|^\(  *\)serviceAccountName: kubefledged-operator$$|&\n\1nodeSelector: {"$(firstword $(subst =, ,$(OPERATOR_NODE_SELECTOR)))": "$(word 2,$(subst =, ,$(OPERATOR_NODE_SELECTOR)))"}|') "$$f"; done
 operator_files = $(foreach m,$(OPERATOR_MANIFESTS),$(OPERATOR_DIR)/$(m).yaml)
 
 .PHONY: deploy-using-operator remove-kubefledged-and-operator

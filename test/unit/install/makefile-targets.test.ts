@@ -184,6 +184,15 @@ describe('install: Makefile targets', function () {
       expect(await image('IMAGE_REPO=registry.example/kf', 'RELEASE_VERSION=v1.2.3')).to.equal('registry.example/kf:v1.2.3');
     });
 
+    it('OPERATOR_NODE_SELECTOR pins the operator\'s pod to nodes with that label', async () => {
+      const lines = await dryRun('deploy-using-operator', 'OPERATOR_NODE_SELECTOR=kubefledged.io/real-node=true');
+      const deployment = (await stream(lines[3]!)).find((o) => o.kind === 'Deployment')!;
+      expect((deployment as unknown as { spec: { template: { spec: { nodeSelector?: Record<string, string> } } } }).spec.template.spec.nodeSelector)
+        .to.deep.equal({ 'kubefledged.io/real-node': 'true' });
+      const plain = (await stream((await dryRun('deploy-using-operator'))[3]!)).find((o) => o.kind === 'Deployment')!;
+      expect((plain as unknown as { spec: { template: { spec: { nodeSelector?: unknown } } } }).spec.template.spec.nodeSelector).to.equal(undefined);
+    });
+
     it('KUBEFLEDGED_CR points the targets at another KubeFledged object', async () => {
       const lines = (await dryRun('deploy-using-operator', 'KUBEFLEDGED_CR=/tmp/my-kf.yaml')).join('\n');
       expect(lines).to.contain('for f in /tmp/my-kf.yaml;');
