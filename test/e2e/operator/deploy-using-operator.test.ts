@@ -76,9 +76,10 @@ describe('operator (e2e): make deploy-using-operator / remove-kubefledged-and-op
     });
   }
 
-  async function controllerArgs(): Promise<{ args: string[]; resourceVersion: string }> {
+  /** The controller Deployment's args and spec generation (status updates of a rollout do not count). */
+  async function controllerArgs(): Promise<{ args: string[]; generation: number }> {
     const d = await apps.readNamespacedDeployment({ name: `${fullname}-controller`, namespace: ns });
-    return { args: d.spec!.template.spec!.containers[0]!.args!, resourceVersion: d.metadata!.resourceVersion! };
+    return { args: d.spec!.template.spec!.containers[0]!.args!, generation: d.metadata!.generation! };
   }
 
   /** Every object labelled as this release's, of the kinds the chart renders. */
