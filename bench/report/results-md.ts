@@ -1,0 +1,72 @@
+// The bench's results as markdown (pure): the machine, the summary table, the ratios, then each
+// scenario's requests by verb and resource.
+import type { FloorFigures, OriginalFigures, OursResult, Requests, Scenario } from '../support/scenario.js';
+
+export interface Machine { cores: number; memoryGiB: number; cpuModel: string; kubernetes: string; commit: string; node: string; date: string; loadAvg: string }
+
+export interface ScenarioReport { scenario: Scenario; ours?: OursResult; floor?: FloorFigures; original?: OriginalFigures; error?: string }
+
+export interface BenchReport { machine: Machine; args: string; scenarios: ScenarioReport[] }
+
+const MiB = 1024 * 1024;
+const f1 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(1));
+const f2 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(2));
+
+export function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+}
+
+function writes(r: Requests | undefined): string {
+  if (!r) return '–';
+  const byRes = r.byVerb.filter(([k]) => /^(create|update|patch|delete|deletecollection) /.test(k));
+  return byRes.length ? `${r.writes} (${byRes.map(([k, n]) => `${k} ${n}`).join(', ')})` : '0';
+}
+
+export function summaryLines(r: ScenarioReport): string[] {
+  const s = r.scenario;
+  const o = r.ours;
+  const lines = [`scenario ${s.nodes} nodes x ${s.images} images x ${s.caches} cache(s)`];
+  if (r.error) lines.push(`  error: ${r.error}`);
+  if (o) {
+    lines.push(`  ours: create -> Succeeded ${f1(o.createSeconds)} s; refresh of the unchanged cache ${f1(o.refreshSeconds)} s; new node Ready -> cached ${f1(o.newNodeSeconds)} s`);
+    if (o.newNodeError) lines.push(`  ours: new node: ${o.newNodeError}`);
+    lines.push(`  ours: ${o.jobs} Jobs, ${o.pods} pods (${o.podsSucceeded} seen with their images pulled when the status was final) (refresh ${o.refreshJobs} Jobs, new node ${o.newNodeJobs}); status ${o.statusBytes} B (${o.finalStatus.join(',')})`);
+    lines.push(`  ours: create requests ${o.create.total} (${f2(o.create.total / s.nodes)} per node; 404: ${o.create.notFound}, 409: ${o.create.conflict}): ${o.create.byVerb.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    lines.push(`  ours: requests while nodes reported their images ${o.nodeReport.total} (writes ${writes(o.nodeReport)}); refresh ${o.refresh.total} (writes ${writes(o.refresh)}); new node ${o.newNode.total} (writes ${writes(o.newNode)})`);
+    if (o.idle) lines.push(`  ours: idle ${o.idleSeconds} s, refresh off: ${o.idle.total} requests, writes ${writes(o.idle)}`);
+    if (o.refreshOn) lines.push(`  ours: one refresh period (${o.refreshPeriodSeconds} s), refresh on: ${o.refreshOn.total} requests, writes ${writes(o.refreshOn)}, Jobs ${o.refreshOnJobs}`);
+    lines.push(`  ours: peak RSS ${f1(o.peakRssBytes / MiB)} MiB; CPU ${f1(o.cpuCreateSeconds)} s during create, ${f1(o.cpuSeconds)} s over the run`);
+    lines.push(`  apiserver (every client) during create: ${o.apiserverCreateTotal} requests: ${o.apiserverCreate.slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  }
+  if (r.floor) {
+    lines.push(`  floor: ${r.floor.jobs} Jobs in ${f1(r.floor.seconds)} s (${r.floor.requests.total} requests of its own, ${r.floor.apiserverTotal} at the apiserver from every client)`);
+    lines.push(`  ours/floor = ${f2(ratio(o?.createSeconds, r.floor.seconds))}`);
+  }
+  if (r.original) {
+    lines.push(`  original: ${r.original.jobs} Jobs, ${r.original.pods} pods, ${f1(r.original.seconds)} s to ${r.original.status}; ${r.original.requests.total} requests of its own (${r.original.requests.byVerb.map(([k, n]) => `${k} ${n}`).join(', ')})`);
+    lines.push(`  original/ours = ${f2(ratio(r.original.seconds, o?.createSeconds))}`);
+  }
+  return lines;
+}
+
+export function resultsMarkdown(rep: BenchReport): string {
+  const m = rep.machine;
+  const out: string[] = [];
+  out.push('# Cluster-scale bench: results', '');
+  out.push(`Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB.toFixed(1)} GiB memory, load average at start ${m.loadAvg}; Kubernetes ${m.kubernetes} (local control plane, kwok nodes, instant pulls); Node.js ${m.node}; commit ${m.commit}; ${m.date}.`);
+  out.push(`Command: \`${rep.args}\`. How to read it: [docs/benchmark.md](../../docs/benchmark.md).`, '');
+  out.push('| nodes | images | caches | ours create → Succeeded s | floor s | ours/floor | original s | original/ours | refresh (unchanged) s | new node Ready → cached s | Jobs | pods | controller requests (create) | per node | 404 | 409 | idle writes (refresh off) | writes in one refresh period | peak RSS MiB | CPU s (create) | status B |');
+  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|');
+  for (const r of rep.scenarios) {
+    const s = r.scenario;
+    const o = r.ours;
+    if (!o) {
+      out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | failed: ${(r.error ?? '').replace(/\|/g, '/').slice(0, 120)} |${' – |'.repeat(17)}`);
+      continue;
+    }
+    out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | ${f1(o.createSeconds)} | ${f1(r.floor?.seconds)} | ${f2(ratio(o.createSeconds, r.floor?.seconds))} | ${f1(r.original?.seconds)} | ${f2(ratio(r.original?.seconds, o.createSeconds))} | ${f1(o.refreshSeconds)} | ${f1(o.newNodeSeconds)} | ${o.jobs} | ${o.pods} | ${o.create.total} | ${f2(o.create.total / s.nodes)} | ${o.create.notFound} | ${o.create.conflict} | ${o.idle ? `${o.idle.writes} in ${o.idleSeconds} s` : '–'} | ${o.refreshOn ? `${o.refreshOn.writes} in ${o.refreshPeriodSeconds} s` : '–'} | ${f1(o.peakRssBytes / MiB)} | ${f1(o.cpuCreateSeconds)} | ${o.statusBytes} |`);
+  }
+  out.push('', '## Per scenario', '');
+  for (const r of rep.scenarios) out.push('```', ...summaryLines(r), '```', '');
+  return out.join('\n');
+}

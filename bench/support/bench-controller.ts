@@ -1,0 +1,97 @@
+// The controller under test: a child process (test/support/controller-process.ts) under the chart's
+// RBAC (a ServiceAccount token bound to deploy/'s ClusterRole), with its /readyz on a free loopback port,
+// its /proc sampled for RSS and CPU, and its requests identified in the audit log by its ServiceAccount.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as http from 'node:http';
+import type * as k8s from '@kubernetes/client-node';
+import { ControllerProcess, serviceAccountKubeconfig } from '../../test/support/controller-process.js';
+import { ProcSampler, type ProcSample } from './proc-sampler.js';
+import { sleep } from './pool.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function get(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.setTimeout(2000, () => req.destroy());
+  });
+}
+
+/** A ServiceAccount of the chart's ClusterRole in `namespace`, and the audit user it makes requests as. */
+export interface BenchIdentity { kubeconfig: string; user: string; cleanup: () => Promise<void> }
+
+export async function chartIdentity(kc: k8s.KubeConfig, namespace: string, sa = 'kubefledged-controller'): Promise<BenchIdentity> {
+  const s = await serviceAccountKubeconfig(kc, namespace, sa);
+  return { kubeconfig: s.file, user: `system:serviceaccount:${namespace}:${sa}`, cleanup: s.cleanup };
+}
+
+export class BenchController {
+  private proc?: ControllerProcess;
+  sampler?: ProcSampler;
+  startCpu?: ProcSample;
+
+  constructor(private readonly id: BenchIdentity, private readonly namespace: string, private readonly args: string[]) {}
+
+  /** Starts the controller and resolves when /readyz answers 200 (its caches are synced). */
+  async start(timeoutMs = 120_000): Promise<void> {
+    const port = await freePort();
+    this.proc = new ControllerProcess(this.id.kubeconfig, ['--leader-elect=false', '--stderrthreshold=ERROR', ...this.args,
+      `--metrics-bind-address=127.0.0.1:${port}`], { KUBEFLEDGED_NAMESPACE: this.namespace }).start();
+    const deadline = Date.now() + timeoutMs;
+    while ((await get(`http://127.0.0.1:${port}/readyz`)) !== 200) {
+      if (!this.proc.running()) throw new Error(`controller exited during start-up:\n${this.proc.dump()}`);
+      if (Date.now() > deadline) throw new Error(`controller not ready within ${timeoutMs} ms:\n${this.proc.dump()}`);
+      await sleep(200);
+    }
+    this.sampler = new ProcSampler(this.proc.pid!).start();
+    this.startCpu = this.sampler.now();
+  }
+
+  running(): boolean {
+    return this.proc?.running() ?? false;
+  }
+
+  /** CPU seconds used since /readyz (start-up, including tsx's transpiling, is not counted). */
+  cpuSinceReady(): number {
+    const now = this.sampler?.now();
+    return now && this.startCpu ? now.cpuSeconds - this.startCpu.cpuSeconds : 0;
+  }
+
+  cpuNow(): number {
+    return this.sampler?.now()?.cpuSeconds ?? 0;
+  }
+
+  peakRssBytes(): number {
+    this.sampler?.now();
+    return this.sampler?.peakRss ?? 0;
+  }
+
+  logs(): string {
+    return this.proc?.dump() ?? '';
+  }
+
+  /** Writes the whole log of the controller to a file and returns its path. */
+  saveLogs(file: string): string {
+    fs.writeFileSync(file, `${(this.proc?.logs ?? []).join('\n')}\n`);
+    return file;
+  }
+
+  async stop(): Promise<void> {
+    this.sampler?.stop();
+    await this.proc?.stop();
+  }
+}
