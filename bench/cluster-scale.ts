@@ -20,11 +20,12 @@ import { GROUP, PLURAL, VERSION } from '../src/api/imagecache.js';
 import { ensureCrd } from '../test/support/imagecaches.js';
 import { AuditLog } from './support/audit-log.js';
 import { BenchNodes } from './support/bench-nodes.js';
-import { runFloorScenario, runOriginalScenario, runOurs, scenarioKey, type BenchEnv, type Scenario } from './support/scenario.js';
-import { ratio, resultsMarkdown, summaryLines, type BenchReport, type Machine, type ScenarioReport } from './report/results-md.js';
+import { runFloorScenario, runOriginalScenario, runOurs, scenarioKey, type BenchEnv } from './support/scenario.js';
+import { medianRatio, resultsMarkdown, summaryLines, type BenchReport, type Machine, type ScenarioReport } from './report/results-md.js';
 import { chartSvg, type Series } from './report/chart-svg.js';
 import { haveRsvgConvert, svgToPng } from './report/png.js';
-import { parseBenchArgs } from './support/bench-args.js';
+import { parseBenchArgs, scenarioList } from './support/bench-args.js';
+import { compiledController } from './support/bench-controller.js';
 
 function log(msg: string): void {
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
@@ -68,6 +69,16 @@ function chart(rep: BenchReport): string {
     'kwok nodes', 'seconds', series.filter((s) => s.points.length));
 }
 
+/** Fills the original's figures of scenarios not measured in this run from an earlier run's JSON (they do not depend on this project's code). */
+function mergeOriginal(rep: BenchReport, file: string): void {
+  const earlier = JSON.parse(fs.readFileSync(file, 'utf8')) as BenchReport;
+  for (const r of rep.scenarios) {
+    const e = earlier.scenarios.find((x) => scenarioKey(x.scenario) === scenarioKey(r.scenario));
+    if (r.original || !e?.original) continue;
+    r.original = { ...e.original, from: `${earlier.machine.date} (commit ${earlier.machine.commit})` };
+  }
+}
+
 async function main(): Promise<void> {
   const a = parseBenchArgs(process.argv.slice(2));
   const auditFile = execFileSync(path.join(ROOT, 'bench', 'cluster.sh'), ['audit'], { env: process.env }).toString().trim();
@@ -78,7 +89,8 @@ async function main(): Promise<void> {
     await kc.makeApiClient(k8s.CustomObjectsApi).listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, limit: 1 });
     return true;
   }, 60_000, 500);
-  const env: BenchEnv = { kc, audit: new AuditLog(auditFile), nodes: new BenchNodes(kc), log };
+  if (a.controllerFrom === 'dist') compiledController(); // refuses a missing or stale build before anything starts
+  const env: BenchEnv = { kc, audit: new AuditLog(auditFile), nodes: new BenchNodes(kc), log, controllerFrom: a.controllerFrom };
   const rep: BenchReport = { machine: await machine(kc), args: `npx tsx bench/cluster-scale.ts ${process.argv.slice(2).join(' ')}`.trim(), scenarios: [] };
   log(`${rep.machine.cores} cores, ${rep.machine.memoryGiB.toFixed(1)} GiB, Kubernetes ${rep.machine.kubernetes}, commit ${rep.machine.commit}`);
   const leftovers = await env.nodes.existing();
@@ -87,29 +99,26 @@ async function main(): Promise<void> {
     await env.nodes.deleteAll();
   }
   try {
-    for (const nodes of a.nodes) {
-      log(`growing the bench's kwok nodes to ${nodes}`);
-      await env.nodes.growTo(nodes);
-      for (const images of a.images) {
-        for (const caches of a.caches) {
-          const s: Scenario = { nodes, images, caches };
-          const key = scenarioKey(s);
-          const r: ScenarioReport = { scenario: s };
-          rep.scenarios.push(r);
-          const windows = a.idleAt.includes(key) ? { idleSeconds: a.idleSeconds, refreshPeriodSeconds: a.refreshPeriod } : { idleSeconds: 0, refreshPeriodSeconds: 0 };
-          try {
-            const ours = await runOurs(env, s, windows, a.controllerArgs);
-            r.ours = ours.result;
-            if (a.floor) r.floor = await runFloorScenario(env, s, ours.jobs);
-            if (a.original.includes(`${nodes}x${images}`) && caches === 1) r.original = await runOriginalScenario(env, s);
-          } catch (err) {
-            r.error = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
-            if (err instanceof Error && err.message.includes('\n')) log(err.message);
-            log(`scenario ${key} failed: ${r.error}`);
-          }
-          console.log(summaryLines(r).join('\n'));
-        }
+    for (const s of scenarioList(a).flatMap((x) => Array.from({ length: a.repeat }, (_, run) => ({ ...x, run })))) {
+      if (env.nodes.count < s.nodes) {
+        log(`growing the bench's kwok nodes to ${s.nodes}`);
+        await env.nodes.growTo(s.nodes);
       }
+      const key = scenarioKey(s);
+      const r: ScenarioReport = { scenario: { nodes: s.nodes, images: s.images, caches: s.caches }, run: a.repeat > 1 ? s.run + 1 : undefined };
+      rep.scenarios.push(r);
+      const windows = a.idleAt.includes(key) && s.run === 0 ? { idleSeconds: a.idleSeconds, refreshPeriodSeconds: a.refreshPeriod } : { idleSeconds: 0, refreshPeriodSeconds: 0 };
+      try {
+        const ours = await runOurs(env, s, windows, a.controllerArgs);
+        r.ours = ours.result;
+        if (a.floor) r.floor = await runFloorScenario(env, s, ours.jobs);
+        if (a.original.includes(`${s.nodes}x${s.images}`) && s.caches === 1) r.original = await runOriginalScenario(env, s);
+      } catch (err) {
+        r.error = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+        if (err instanceof Error && err.message.includes('\n')) log(err.message);
+        log(`scenario ${key} failed: ${r.error}`);
+      }
+      console.log(summaryLines(r).join('\n'));
     }
   } finally {
     if (!a.keepNodes) {
@@ -117,6 +126,7 @@ async function main(): Promise<void> {
       await env.nodes.deleteAll();
     }
   }
+  if (a.originalFrom) mergeOriginal(rep, a.originalFrom);
   const out = path.resolve(ROOT, a.out);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(`${out}.json`, JSON.stringify(rep, null, 2));
@@ -128,8 +138,8 @@ async function main(): Promise<void> {
   }
   console.log('');
   console.log(resultsMarkdown(rep).split('\n').filter((l) => l.startsWith('|')).join('\n'));
-  const quick = rep.scenarios.find((r) => scenarioKey(r.scenario) === '100x10x1');
-  if (quick?.ours && quick.floor) console.log(`ours/floor = ${ratio(quick.ours.createSeconds, quick.floor.seconds)!.toFixed(2)}`);
+  const quick = medianRatio(rep.scenarios.filter((r) => scenarioKey(r.scenario) === '100x10x1'));
+  if (quick !== undefined) console.log(`ours/floor = ${quick.toFixed(2)}`);
   log(`results: ${path.relative(ROOT, out)}.{md,json,svg,png}`);
   if (rep.scenarios.some((r) => r.error)) process.exitCode = 1;
 }

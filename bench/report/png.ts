@@ -7,8 +7,8 @@ export function svgToPng(svgFile: string, pngFile: string): void {
     execFileSync('rsvg-convert', ['-f', 'png', '-o', pngFile, svgFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const e = err as { code?: string; stderr?: Buffer };
-    if (e.code === 'ENOENT') throw new Error('rsvg-convert not found: run bench/install-deps.sh (apt-get install librsvg2-bin; make bench does it)');
-    throw new Error(`rsvg-convert ${svgFile}: ${e.stderr?.toString() ?? String(err)}`);
+    if (e.code === 'ENOENT') throw new Error('rsvg-convert not found: run bench/install-deps.sh (apt-get install librsvg2-bin; make bench does it)', { cause: err });
+    throw new Error(`rsvg-convert ${svgFile}: ${e.stderr?.toString() ?? String(err)}`, { cause: err });
   }
   const sig = fs.readFileSync(pngFile).subarray(0, 8).toString('hex');
   if (sig !== '89504e470d0a1a0a') throw new Error(`${pngFile} is not a PNG (signature ${sig})`);

@@ -4,7 +4,15 @@ import type { FloorFigures, OriginalFigures, OursResult, Requests, Scenario } fr
 
 export interface Machine { cores: number; memoryGiB: number; cpuModel: string; kubernetes: string; commit: string; node: string; date: string; loadAvg: string }
 
-export interface ScenarioReport { scenario: Scenario; ours?: OursResult; floor?: FloorFigures; original?: OriginalFigures; error?: string }
+export interface ScenarioReport { scenario: Scenario; run?: number; ours?: OursResult; floor?: FloorFigures; original?: OriginalFigures; error?: string }
+
+/** Median of ours/floor over the runs of one scenario (undefined when no run has both). */
+export function medianRatio(runs: readonly ScenarioReport[]): number | undefined {
+  const rs = runs.map((r) => ratio(r.ours?.createSeconds, r.floor?.seconds)).filter((x): x is number => x !== undefined).sort((x, y) => x - y);
+  if (rs.length === 0) return undefined;
+  const mid = Math.floor(rs.length / 2);
+  return rs.length % 2 ? rs[mid] : (rs[mid - 1]! + rs[mid]!) / 2;
+}
 
 export interface BenchReport { machine: Machine; args: string; scenarios: ScenarioReport[] }
 
@@ -25,7 +33,7 @@ function writes(r: Requests | undefined): string {
 export function summaryLines(r: ScenarioReport): string[] {
   const s = r.scenario;
   const o = r.ours;
-  const lines = [`scenario ${s.nodes} nodes x ${s.images} images x ${s.caches} cache(s)`];
+  const lines = [`scenario ${s.nodes} nodes x ${s.images} images x ${s.caches} cache(s)${r.run ? `, run ${r.run}` : ''}`];
   if (r.error) lines.push(`  error: ${r.error}`);
   if (o) {
     lines.push(`  ours: create -> Succeeded ${f1(o.createSeconds)} s; refresh of the unchanged cache ${f1(o.refreshSeconds)} s; new node Ready -> cached ${f1(o.newNodeSeconds)} s`);
@@ -44,6 +52,7 @@ export function summaryLines(r: ScenarioReport): string[] {
   }
   if (r.original) {
     lines.push(`  original: ${r.original.jobs} Jobs, ${r.original.pods} pods, ${f1(r.original.seconds)} s to ${r.original.status}; ${r.original.requests.total} requests of its own (${r.original.requests.byVerb.map(([k, n]) => `${k} ${n}`).join(', ')})`);
+    if (r.original.from) lines.push(`  original: measured in an earlier run on the same cluster, ${r.original.from}`);
     lines.push(`  original/ours = ${f2(ratio(r.original.seconds, o?.createSeconds))}`);
   }
   return lines;
@@ -64,8 +73,9 @@ export function resultsMarkdown(rep: BenchReport): string {
       out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | failed: ${(r.error ?? '').replace(/\|/g, '/').slice(0, 120)} |${' – |'.repeat(17)}`);
       continue;
     }
-    out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | ${f1(o.createSeconds)} | ${f1(r.floor?.seconds)} | ${f2(ratio(o.createSeconds, r.floor?.seconds))} | ${f1(r.original?.seconds)} | ${f2(ratio(r.original?.seconds, o.createSeconds))} | ${f1(o.refreshSeconds)} | ${f1(o.newNodeSeconds)} | ${o.jobs} | ${o.pods} | ${o.create.total} | ${f2(o.create.total / s.nodes)} | ${o.create.notFound} | ${o.create.conflict} | ${o.idle ? `${o.idle.writes} in ${o.idleSeconds} s` : '–'} | ${o.refreshOn ? `${o.refreshOn.writes} in ${o.refreshPeriodSeconds} s` : '–'} | ${f1(o.peakRssBytes / MiB)} | ${f1(o.cpuCreateSeconds)} | ${o.statusBytes} |`);
+    out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | ${f1(o.createSeconds)} | ${f1(r.floor?.seconds)} | ${f2(ratio(o.createSeconds, r.floor?.seconds))} | ${f1(r.original?.seconds)}${r.original?.from ? ' †' : ''} | ${f2(ratio(r.original?.seconds, o.createSeconds))} | ${f1(o.refreshSeconds)} | ${f1(o.newNodeSeconds)} | ${o.jobs} | ${o.pods} | ${o.create.total} | ${f2(o.create.total / s.nodes)} | ${o.create.notFound} | ${o.create.conflict} | ${o.idle ? `${o.idle.writes} in ${o.idleSeconds} s` : '–'} | ${o.refreshOn ? `${o.refreshOn.writes} in ${o.refreshPeriodSeconds} s` : '–'} | ${f1(o.peakRssBytes / MiB)} | ${f1(o.cpuCreateSeconds)} | ${o.statusBytes} |`);
   }
+  if (rep.scenarios.some((r) => r.original?.from)) out.push('', '† the original\'s strategy measured in an earlier run on the same cluster (its figures do not depend on this project\'s code): see the scenario below.');
   out.push('', '## Per scenario', '');
   for (const r of rep.scenarios) out.push('```', ...summaryLines(r), '```', '');
   return out.join('\n');

@@ -15,6 +15,22 @@ export interface BenchArgs {
   png: boolean | 'if-available';
   keepNodes: boolean;
   controllerArgs: string[];
+  /** run the compiled controller of dist/ (as the image does) or src/ through tsx */
+  controllerFrom: 'dist' | 'src';
+  /** runs of each scenario (ours then the floor, back to back); the ratios use the median */
+  repeat: number;
+  /** explicit scenario keys "NxIxC" instead of the nodes x images x caches matrix */
+  scenarios?: string[];
+  /** a results JSON of an earlier run whose original's-strategy figures fill the scenarios not measured here */
+  originalFrom?: string;
+}
+
+/** The scenarios to run, by ascending nodes (nodes are only ever added between tiers). */
+export function scenarioList(a: BenchArgs): { nodes: number; images: number; caches: number }[] {
+  const all = a.scenarios
+    ? a.scenarios.map((k) => { const [nodes, images, caches] = k.split('x').map(Number) as [number, number, number]; return { nodes, images, caches }; })
+    : a.nodes.flatMap((nodes) => a.images.flatMap((images) => a.caches.map((caches) => ({ nodes, images, caches }))));
+  return all.sort((x, y) => x.nodes - y.nodes);
 }
 
 export const DEFAULTS: BenchArgs = {
@@ -30,6 +46,8 @@ export const DEFAULTS: BenchArgs = {
   png: true,
   keepNodes: false,
   controllerArgs: [],
+  controllerFrom: 'dist',
+  repeat: 1,
 };
 
 function list(flag: string, v: string, min: number): number[] {
@@ -74,11 +92,20 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case 'png-if-available': a.png = 'if-available'; break;
       case 'keep-nodes': a.keepNodes = true; break;
       case 'controller-arg': a.controllerArgs.push(value()); break;
+      case 'controller-from': {
+        const v = value();
+        if (v !== 'dist' && v !== 'src') throw new Error(`--controller-from: "${v}" is neither dist (the compiled controller, make build) nor src (TypeScript through tsx)`);
+        a.controllerFrom = v;
+        break;
+      }
+      case 'repeat': a.repeat = list(flag, value(), 1)[0]!; break;
+      case 'scenarios': a.scenarios = keys(flag, value(), 3); break;
+      case 'original-from': a.originalFrom = value(); break;
       default:
-        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --no-png, --png-if-available, --keep-nodes, --controller-arg`);
+        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-from, --repeat, --scenarios, --original-from`);
     }
   }
-  if (a.caches.some((c) => c !== 1 && c !== 10)) throw new Error('--caches: 1 or 10 (each cache of the 10-cache scenario selects one of the 10 node groups)');
+  if ([...a.caches, ...(a.scenarios ?? []).map((k) => Number(k.split('x')[2]))].some((c) => c !== 1 && c !== 10)) throw new Error('--caches: 1 or 10 (each cache of the 10-cache scenario selects one of the 10 node groups)');
   if (a.refreshPeriod > 0 && a.refreshPeriod < 1) throw new Error('--refresh-period: at least 1 s (the controller refuses shorter)');
   return a;
 }

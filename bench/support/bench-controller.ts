@@ -1,11 +1,15 @@
-// The controller under test: a child process (test/support/controller-process.ts) under the chart's
-// RBAC (a ServiceAccount token bound to deploy/'s ClusterRole), with its /readyz on a free loopback port,
-// its /proc sampled for RSS and CPU, and its requests identified in the audit log by its ServiceAccount.
+// The controller under test: a child process under the chart's RBAC (a ServiceAccount token bound to
+// deploy/'s ClusterRole), with its /readyz on a free loopback port, its /proc sampled for RSS and CPU, and
+// its requests identified in the audit log by its ServiceAccount. It runs the compiled JavaScript of
+// dist/ (`make build`), as the image does; `from: 'src'` runs the TypeScript through tsx instead
+// (test/support/controller-process.ts), whose transpiler adds its own memory.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import * as http from 'node:http';
 import type * as k8s from '@kubernetes/client-node';
 import { ControllerProcess, serviceAccountKubeconfig } from '../../test/support/controller-process.js';
+import { ROOT } from '../../test/support/cluster.js';
 import { ProcSampler, type ProcSample } from './proc-sampler.js';
 import { sleep } from './pool.js';
 
@@ -39,18 +43,31 @@ export async function chartIdentity(kc: k8s.KubeConfig, namespace: string, sa = 
   return { kubeconfig: s.file, user: `system:serviceaccount:${namespace}:${sa}`, cleanup: s.cleanup };
 }
 
+export type ControllerSource = 'dist' | 'src';
+
+/** dist/cmd/controller.js, refusing one older than the sources (the bench would measure stale code). */
+export function compiledController(): string {
+  const entry = path.join(ROOT, 'dist', 'cmd', 'controller.js');
+  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run "make build" (make bench does), or pass --controller-from src`);
+  const newest = (dir: string): number => fs.readdirSync(dir, { withFileTypes: true })
+    .reduce((m, e) => Math.max(m, e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs), 0);
+  if (newest(path.join(ROOT, 'src')) > fs.statSync(entry).mtimeMs) throw new Error(`${entry} is older than src/: run "make build" (make bench does)`);
+  return entry;
+}
+
 export class BenchController {
   private proc?: ControllerProcess;
   sampler?: ProcSampler;
   startCpu?: ProcSample;
 
-  constructor(private readonly id: BenchIdentity, private readonly namespace: string, private readonly args: string[]) {}
+  constructor(private readonly id: BenchIdentity, private readonly namespace: string, private readonly args: string[], private readonly from: ControllerSource = 'dist') {}
 
   /** Starts the controller and resolves when /readyz answers 200 (its caches are synced). */
   async start(timeoutMs = 120_000): Promise<void> {
     const port = await freePort();
-    this.proc = new ControllerProcess(this.id.kubeconfig, ['--leader-elect=false', '--stderrthreshold=ERROR', ...this.args,
-      `--metrics-bind-address=127.0.0.1:${port}`], { KUBEFLEDGED_NAMESPACE: this.namespace }).start();
+    const args = ['--leader-elect=false', '--stderrthreshold=ERROR', ...this.args, `--metrics-bind-address=127.0.0.1:${port}`];
+    const env = { KUBEFLEDGED_NAMESPACE: this.namespace };
+    this.proc = (this.from === 'dist' ? new ControllerProcess(this.id.kubeconfig, args, env, compiledController()) : new ControllerProcess(this.id.kubeconfig, args, env)).start();
     const deadline = Date.now() + timeoutMs;
     while ((await get(`http://127.0.0.1:${port}/readyz`)) !== 200) {
       if (!this.proc.running()) throw new Error(`controller exited during start-up:\n${this.proc.dump()}`);

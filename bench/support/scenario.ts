@@ -11,7 +11,7 @@ import { createNamespace, deleteNamespace } from '../../test/support/cluster.js'
 import { ImageCaches } from '../../test/support/imagecaches.js';
 import { countRequests, WRITE_VERBS, type AuditLog, type AuditRequest } from './audit-log.js';
 import { deltaCounts, scrapeRequestTotals, total } from './apiserver-metrics.js';
-import { BenchController, chartIdentity } from './bench-controller.js';
+import { BenchController, chartIdentity, type ControllerSource } from './bench-controller.js';
 import { GROUP_LABEL, NODE_LABEL, groupOf, type BenchNodes } from './bench-nodes.js';
 import { NamespaceObserver } from './namespace-observer.js';
 import { sleep } from './pool.js';
@@ -63,13 +63,18 @@ export interface OursResult {
 }
 
 export interface FloorFigures { seconds: number; jobs: number; failed: number; requests: Requests; apiserverTotal: number }
-export interface OriginalFigures { seconds: number; jobs: number; pods: number; requests: Requests; apiserverTotal: number; status: string }
+export interface OriginalFigures {
+  seconds: number; jobs: number; pods: number; requests: Requests; apiserverTotal: number; status: string;
+  /** set when the figures come from an earlier run (--original-from): its date and commit */
+  from?: string;
+}
 
 export interface BenchEnv {
   kc: k8s.KubeConfig;
   audit: AuditLog;
   nodes: BenchNodes;
   log: (msg: string) => void;
+  controllerFrom: ControllerSource;
 }
 
 export interface Windows { idleSeconds: number; refreshPeriodSeconds: number }
@@ -144,7 +149,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
   const specs = cacheSpecs(s, `s${scenarioKey(s)}-${ns.slice(-4)}`);
   const names = specs.map((c) => c.name);
   const joiner = `kfb-join-${joiners++}-${ns.slice(-4)}`;
-  let ctrl = new BenchController(id, ns, ['--image-cache-refresh-frequency=0s', ...extraArgs]);
+  let ctrl = new BenchController(id, ns, ['--image-cache-refresh-frequency=0s', ...extraArgs], env.controllerFrom);
   try {
     await ctrl.start();
     await sleep(2000); // the first relist's echoes settle; start-up is not part of the figures
@@ -224,7 +229,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     let refreshOnJobs: number | undefined;
     if (w.refreshPeriodSeconds > 0) {
       env.log(`ours ${scenarioKey(s)}: refresh on, one period of ${w.refreshPeriodSeconds} s`);
-      ctrl = new BenchController(id, ns, [`--image-cache-refresh-frequency=${w.refreshPeriodSeconds}s`, ...extraArgs]);
+      ctrl = new BenchController(id, ns, [`--image-cache-refresh-frequency=${w.refreshPeriodSeconds}s`, ...extraArgs], env.controllerFrom);
       await ctrl.start();
       const p = w.refreshPeriodSeconds * 1000;
       const from = Date.now() + p / 2;
