@@ -4,7 +4,7 @@
 // the node). Nothing decides, nothing writes a status: what is left is what the control plane itself
 // takes to run them.
 import * as k8s from '@kubernetes/client-node';
-import { imagesPulled } from '../support/namespace-observer.js';
+import { imagesPulled, timeline, type Timeline } from '../support/namespace-observer.js';
 import { pool } from '../support/pool.js';
 
 /** Labels the API server or the Job controller set, which a re-created Job must not carry. */
@@ -29,7 +29,7 @@ export function recreatableJob(job: k8s.V1Job, namespace: string, index: number)
   };
 }
 
-export interface FloorResult { seconds: number; jobs: number; failed: number }
+export interface FloorResult { seconds: number; jobs: number; failed: number; timeline: Timeline }
 
 /** Creates the Jobs (`concurrency` creates in flight) and resolves when the pod of every one has pulled its images. */
 export async function runFloor(kc: k8s.KubeConfig, namespace: string, templates: readonly k8s.V1Job[], concurrency = 32, timeoutMs = 900_000): Promise<FloorResult> {
@@ -37,12 +37,17 @@ export async function runFloor(kc: k8s.KubeConfig, namespace: string, templates:
   const batch = kc.makeApiClient(k8s.BatchV1Api);
   const jobs = templates.map((t, i) => recreatableJob(t, namespace, i));
   const done = new Map<string, boolean>();
+  const createdAt: number[] = [];
+  const pulledAt: number[] = [];
   let resolveAll!: () => void;
   const all = new Promise<void>((r) => (resolveAll = r));
   const abort = await new k8s.Watch(kc).watch(`/api/v1/namespaces/${namespace}/pods`, {}, (_phase, p: k8s.V1Pod) => {
     const job = p.metadata?.labels?.['job-name'];
     if (!job || done.has(job)) return;
-    if (imagesPulled(p)) done.set(job, true);
+    if (imagesPulled(p)) {
+      done.set(job, true);
+      pulledAt.push(Date.now());
+    }
     else if (p.status?.phase === 'Failed') done.set(job, false);
     else return;
     if (done.size === jobs.length) resolveAll();
@@ -51,11 +56,12 @@ export async function runFloor(kc: k8s.KubeConfig, namespace: string, templates:
     const t0 = Date.now();
     await pool(jobs, concurrency, async (body) => {
       await batch.createNamespacedJob({ namespace, body });
+      createdAt.push(Date.now());
     });
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all, new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`floor: ${done.size} of ${jobs.length} Jobs had their images pulled within ${timeoutMs} ms`)), timeoutMs)))]);
     clearTimeout(timer);
-    return { seconds: (Date.now() - t0) / 1000, jobs: jobs.length, failed: [...done.values()].filter((ok) => !ok).length };
+    return { seconds: (Date.now() - t0) / 1000, jobs: jobs.length, failed: [...done.values()].filter((ok) => !ok).length, timeline: timeline(createdAt, pulledAt, t0) };
   } finally {
     abort.abort();
   }

@@ -20,6 +20,8 @@ export class NamespaceObserver {
   /** Job objects as first seen (ADDED), for the floor to re-create the same Jobs. */
   readonly jobs: k8s.V1Job[] = [];
   readonly podsDone: PodDone[] = [];
+  /** when each Job of `jobs` was first seen */
+  readonly jobSeenAt: number[] = [];
   private readonly doneUids = new Set<string>();
   private aborts: AbortController[] = [];
   private listeners: (() => void)[] = [];
@@ -34,7 +36,10 @@ export class NamespaceObserver {
     this.aborts.push(await w.watch(`/apis/batch/v1/namespaces/${this.namespace}/jobs`, {}, (phase, obj: k8s.V1Job) => {
       const uid = obj.metadata?.uid;
       if (!uid) return;
-      if (phase === 'ADDED' && !this.jobUids.has(uid)) this.jobs.push(obj);
+      if (phase === 'ADDED' && !this.jobUids.has(uid)) {
+        this.jobs.push(obj);
+        this.jobSeenAt.push(Date.now());
+      }
       this.jobUids.add(uid);
     }, onDone('Job')));
     this.aborts.push(await w.watch(`/api/v1/namespaces/${this.namespace}/pods`, {}, (_phase, obj: k8s.V1Pod) => {
@@ -86,4 +91,12 @@ export class NamespaceObserver {
     for (const a of this.aborts) a.abort();
     this.aborts = [];
   }
+}
+
+/** Where the time of a phase went: seconds from its start to the last Job seen created, and to the last pod with its images. */
+export interface Timeline { lastJobSeconds: number; lastPulledSeconds: number }
+
+export function timeline(jobSeenAt: readonly number[], pulledAt: readonly number[], t0: number): Timeline {
+  const last = (xs: readonly number[]) => { const after = xs.filter((x) => x >= t0); return after.length ? Math.max(...after) : NaN; };
+  return { lastJobSeconds: (last(jobSeenAt) - t0) / 1000, lastPulledSeconds: (last(pulledAt) - t0) / 1000 };
 }

@@ -13,7 +13,7 @@ import { countRequests, WRITE_VERBS, type AuditLog, type AuditRequest } from './
 import { deltaCounts, scrapeRequestTotals, total } from './apiserver-metrics.js';
 import { BenchController, chartIdentity, type ControllerSource } from './bench-controller.js';
 import { GROUP_LABEL, NODE_LABEL, groupOf, type BenchNodes } from './bench-nodes.js';
-import { NamespaceObserver } from './namespace-observer.js';
+import { NamespaceObserver, timeline, type Timeline } from './namespace-observer.js';
 import { sleep } from './pool.js';
 import { runFloor } from '../strategies/floor.js';
 import { OriginalStrategy } from '../strategies/original.js';
@@ -33,6 +33,8 @@ export interface Requests {
 
 export interface OursResult {
   createSeconds: number;
+  /** create phase: seconds to the last Job seen created and to the last pod with its images */
+  createTimeline: Timeline;
   refreshSeconds: number;
   newNodeSeconds: number;
   newNodeError?: string;
@@ -62,7 +64,7 @@ export interface OursResult {
   finalStatus: string[];
 }
 
-export interface FloorFigures { seconds: number; jobs: number; failed: number; requests: Requests; apiserverTotal: number }
+export interface FloorFigures { seconds: number; jobs: number; failed: number; timeline: Timeline; requests: Requests; apiserverTotal: number }
 export interface OriginalFigures {
   seconds: number; jobs: number; pods: number; requests: Requests; apiserverTotal: number; status: string;
   /** set when the figures come from an earlier run (--original-from): its date and commit */
@@ -167,6 +169,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     const jobs = observer.jobUids.size;
     const pods = observer.podUids.size;
     const podsSucceeded = observer.podsDone.length;
+    const createTimeline = timeline(observer.jobSeenAt, observer.podsDone.map((p) => p.at), t0);
     const jobTemplates = [...observer.jobs];
     const statusBytes = Math.max(...created.caches.map((c) => Buffer.byteLength(JSON.stringify(c.status))));
     const finalStatus = [...new Set(created.caches.map((c) => c.status!.status))];
@@ -243,7 +246,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     return {
       jobs: jobTemplates,
       result: {
-        createSeconds, refreshSeconds, newNodeSeconds, newNodeError, jobs, pods, podsSucceeded, refreshJobs, newNodeJobs, create, nodeReport, refresh, newNode,
+        createSeconds, createTimeline, refreshSeconds, newNodeSeconds, newNodeError, jobs, pods, podsSucceeded, refreshJobs, newNodeJobs, create, nodeReport, refresh, newNode,
         idleSeconds: w.idleSeconds, idle, refreshPeriodSeconds: w.refreshPeriodSeconds, refreshOn, refreshOnJobs,
         apiserverCreate: [...apiserver.entries()].sort((a, b) => b[1] - a[1]), apiserverCreateTotal: total(apiserver),
         peakRssBytes, cpuCreateSeconds: cpuCreate, cpuSeconds, statusBytes, finalStatus,
