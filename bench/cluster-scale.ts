@@ -90,7 +90,8 @@ async function main(): Promise<void> {
     return true;
   }, 60_000, 500);
   if (a.controllerFrom === 'dist') compiledController(); // refuses a missing or stale build before anything starts
-  const env: BenchEnv = { kc, audit: new AuditLog(auditFile), nodes: new BenchNodes(kc), log, controllerFrom: a.controllerFrom };
+  const env: BenchEnv = { kc, audit: new AuditLog(auditFile), nodes: new BenchNodes(kc), log, controllerFrom: a.controllerFrom,
+    heapDir: a.heapSnapshot ? fs.mkdtempSync(path.join(os.tmpdir(), 'kfb-heap-')) : undefined };
   const rep: BenchReport = { machine: await machine(kc), args: `npx tsx bench/cluster-scale.ts ${process.argv.slice(2).join(' ')}`.trim(), scenarios: [] };
   log(`${rep.machine.cores} cores, ${rep.machine.memoryGiB.toFixed(1)} GiB, Kubernetes ${rep.machine.kubernetes}, commit ${rep.machine.commit}`);
   const leftovers = await env.nodes.existing();
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
       await env.nodes.deleteAll();
     }
   }
+  if (env.heapDir) fs.rmSync(env.heapDir, { recursive: true, force: true });
   if (a.originalFrom) mergeOriginal(rep, a.originalFrom);
   const out = path.resolve(ROOT, a.out);
   fs.mkdirSync(path.dirname(out), { recursive: true });

@@ -44,7 +44,8 @@ export function summaryLines(r: ScenarioReport): string[] {
     lines.push(`  ours: requests while nodes reported their images ${o.nodeReport.total} (writes ${writes(o.nodeReport)}); refresh ${o.refresh.total} (writes ${writes(o.refresh)}); new node ${o.newNode.total} (writes ${writes(o.newNode)})`);
     if (o.idle) lines.push(`  ours: idle ${o.idleSeconds} s, refresh off: ${o.idle.total} requests, writes ${writes(o.idle)}`);
     if (o.refreshOn) lines.push(`  ours: one refresh period (${o.refreshPeriodSeconds} s), refresh on: ${o.refreshOn.total} requests, writes ${writes(o.refreshOn)}, Jobs ${o.refreshOnJobs}`);
-    lines.push(`  ours: peak RSS ${f1(o.peakRssBytes / MiB)} MiB; CPU ${f1(o.cpuCreateSeconds)} s during create, ${f1(o.cpuSeconds)} s over the run`);
+    lines.push(`  ours: RSS ${f1(o.readyRssBytes / MiB)} MiB when ready (no cache), peak ${f1(o.peakRssBytes / MiB)} MiB; CPU ${f1(o.cpuCreateSeconds)} s during create, ${f1(o.cpuSeconds)} s over the run`);
+    if (o.heap) lines.push(...`heap snapshot after create: ${o.heap}`.split('\n').map((l) => `  ${l}`));
     lines.push(`  apiserver (every client) during create: ${o.apiserverCreateTotal} requests: ${o.apiserverCreate.slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
   if (r.floor) {

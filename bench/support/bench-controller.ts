@@ -60,13 +60,15 @@ export class BenchController {
   sampler?: ProcSampler;
   startCpu?: ProcSample;
 
-  constructor(private readonly id: BenchIdentity, private readonly namespace: string, private readonly args: string[], private readonly from: ControllerSource = 'dist') {}
+  constructor(private readonly id: BenchIdentity, private readonly namespace: string, private readonly args: string[], private readonly from: ControllerSource = 'dist',
+    private readonly nodeOptions = '') {}
 
   /** Starts the controller and resolves when /readyz answers 200 (its caches are synced). */
   async start(timeoutMs = 120_000): Promise<void> {
     const port = await freePort();
     const args = ['--leader-elect=false', '--stderrthreshold=ERROR', ...this.args, `--metrics-bind-address=127.0.0.1:${port}`];
-    const env = { KUBEFLEDGED_NAMESPACE: this.namespace };
+    const env: Record<string, string> = { KUBEFLEDGED_NAMESPACE: this.namespace };
+    if (this.nodeOptions) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${this.nodeOptions}`.trim();
     this.proc = (this.from === 'dist' ? new ControllerProcess(this.id.kubeconfig, args, env, compiledController()) : new ControllerProcess(this.id.kubeconfig, args, env)).start();
     const deadline = Date.now() + timeoutMs;
     while ((await get(`http://127.0.0.1:${port}/readyz`)) !== 200) {
@@ -86,6 +88,41 @@ export class BenchController {
   cpuSinceReady(): number {
     const now = this.sampler?.now();
     return now && this.startCpu ? now.cpuSeconds - this.startCpu.cpuSeconds : 0;
+  }
+
+  /** RSS when /readyz first answered (the baseline before any cache). */
+  readyRssBytes(): number {
+    return this.startCpu?.rssBytes ?? 0;
+  }
+
+  /**
+   * Writes a heap snapshot of the controller (it runs with --heapsnapshot-signal=SIGUSR2) into `dir`;
+   * resolves with its path once the file is complete.
+   */
+  async heapSnapshot(dir: string, timeoutMs = 120_000): Promise<string> {
+    const pid = this.proc?.pid;
+    if (!pid) throw new Error('controller not running');
+    const before = new Set(fs.readdirSync(dir));
+    process.kill(pid, 'SIGUSR2');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await sleep(500);
+      const f = fs.readdirSync(dir).find((x) => !before.has(x) && x.endsWith('.heapsnapshot') && x.includes(`.${pid}.`));
+      if (f) {
+        // V8 writes the file in pieces: it is complete when it parses
+        const file = path.join(dir, f);
+        for (;;) {
+          try {
+            JSON.parse(fs.readFileSync(file, 'utf8'));
+            return file;
+          } catch (err) {
+            if (Date.now() > deadline) throw new Error(`heap snapshot ${file} still incomplete after ${timeoutMs} ms`, { cause: err });
+            await sleep(2000);
+          }
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`no heap snapshot of pid ${pid} in ${dir} within ${timeoutMs} ms`);
+    }
   }
 
   cpuNow(): number {

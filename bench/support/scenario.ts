@@ -2,6 +2,7 @@
 // three contestants: this project's controller, the floor, and the original's strategy. Every figure
 // comes from the cluster: times from the API (polled), Jobs and pods from watches, requests from the
 // audit log (per ServiceAccount) and kube-apiserver's /metrics (all clients), RSS and CPU from /proc.
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -15,6 +16,7 @@ import { BenchController, chartIdentity, type ControllerSource } from './bench-c
 import { GROUP_LABEL, NODE_LABEL, groupOf, type BenchNodes } from './bench-nodes.js';
 import { NamespaceObserver, timeline, type Timeline } from './namespace-observer.js';
 import { sleep } from './pool.js';
+import { formatHeap, summariseHeap } from './heap-summary.js';
 import { runFloor } from '../strategies/floor.js';
 import { OriginalStrategy } from '../strategies/original.js';
 
@@ -58,6 +60,10 @@ export interface OursResult {
   apiserverCreate: [string, number][];
   apiserverCreateTotal: number;
   peakRssBytes: number;
+  /** RSS when the controller was ready, before any cache */
+  readyRssBytes: number;
+  /** summary of the heap snapshot taken at the end of the create phase (--heap-snapshot) */
+  heap?: string;
   cpuCreateSeconds: number;
   cpuSeconds: number;
   statusBytes: number;
@@ -77,6 +83,8 @@ export interface BenchEnv {
   nodes: BenchNodes;
   log: (msg: string) => void;
   controllerFrom: ControllerSource;
+  /** a directory for heap snapshots taken at the end of each create phase */
+  heapDir?: string;
 }
 
 export interface Windows { idleSeconds: number; refreshPeriodSeconds: number }
@@ -151,7 +159,8 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
   const specs = cacheSpecs(s, `s${scenarioKey(s)}-${ns.slice(-4)}`);
   const names = specs.map((c) => c.name);
   const joiner = `kfb-join-${joiners++}-${ns.slice(-4)}`;
-  let ctrl = new BenchController(id, ns, ['--image-cache-refresh-frequency=0s', ...extraArgs], env.controllerFrom);
+  let ctrl = new BenchController(id, ns, ['--image-cache-refresh-frequency=0s', ...extraArgs], env.controllerFrom,
+    env.heapDir ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${env.heapDir}` : '');
   try {
     await ctrl.start();
     await sleep(2000); // the first relist's echoes settle; start-up is not part of the figures
@@ -174,6 +183,13 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     const statusBytes = Math.max(...created.caches.map((c) => Buffer.byteLength(JSON.stringify(c.status))));
     const finalStatus = [...new Set(created.caches.map((c) => c.status!.status))];
     const create = await requestsBetween(env, mark, id.user, t0, created.at);
+    let heap: string | undefined;
+    if (env.heapDir) {
+      const file = await ctrl.heapSnapshot(env.heapDir);
+      heap = formatHeap(summariseHeap(JSON.parse(fs.readFileSync(file, 'utf8')) as Parameters<typeof summariseHeap>[0], 15));
+      fs.rmSync(file); // tens of MB; the summary is kept in the results
+      env.log(`ours ${scenarioKey(s)}: heap snapshot taken and summarised`);
+    }
     const apiserver = deltaCounts(before, after);
     // --- the images reported in every node's status, as kubelet does after a pull
     env.log(`ours ${scenarioKey(s)}: node status reports`);
@@ -249,7 +265,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
         createSeconds, createTimeline, refreshSeconds, newNodeSeconds, newNodeError, jobs, pods, podsSucceeded, refreshJobs, newNodeJobs, create, nodeReport, refresh, newNode,
         idleSeconds: w.idleSeconds, idle, refreshPeriodSeconds: w.refreshPeriodSeconds, refreshOn, refreshOnJobs,
         apiserverCreate: [...apiserver.entries()].sort((a, b) => b[1] - a[1]), apiserverCreateTotal: total(apiserver),
-        peakRssBytes, cpuCreateSeconds: cpuCreate, cpuSeconds, statusBytes, finalStatus,
+        peakRssBytes, readyRssBytes: ctrl.readyRssBytes(), heap, cpuCreateSeconds: cpuCreate, cpuSeconds, statusBytes, finalStatus,
       },
     };
   } catch (err) {

@@ -100,7 +100,7 @@ describe('bench: results', () => {
       scenarios: [
         { scenario: { nodes: 100, images: 10, caches: 1 },
           ours: { createSeconds: 8, createTimeline: { lastJobSeconds: 2, lastPulledSeconds: 7 }, refreshSeconds: 0.3, newNodeSeconds: 0.1, jobs: 100, pods: 100, podsSucceeded: 100, refreshJobs: 0, newNodeJobs: 1, create: req, nodeReport: req, refresh: req, newNode: req,
-            idleSeconds: 0, refreshPeriodSeconds: 0, apiserverCreate: [], apiserverCreateTotal: 900, peakRssBytes: 100 * 2 ** 20, cpuCreateSeconds: 1, cpuSeconds: 2, statusBytes: 900, finalStatus: ['Succeeded'] },
+            idleSeconds: 0, refreshPeriodSeconds: 0, apiserverCreate: [], apiserverCreateTotal: 900, peakRssBytes: 100 * 2 ** 20, readyRssBytes: 80 * 2 ** 20, cpuCreateSeconds: 1, cpuSeconds: 2, statusBytes: 900, finalStatus: ['Succeeded'] },
           floor: { seconds: 5, jobs: 100, failed: 0, timeline: { lastJobSeconds: 1, lastPulledSeconds: 5 }, requests: req, apiserverTotal: 800 },
           original: { seconds: 400, jobs: 1000, pods: 1000, requests: req, apiserverTotal: 9000, status: 'Succeeded' } },
         { scenario: { nodes: 500, images: 10, caches: 1 }, error: 'boom | x' },
