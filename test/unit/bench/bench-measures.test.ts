@@ -119,3 +119,23 @@ describe('bench: scenario list', () => {
     expect(() => parseBenchArgs(['--scenarios', '100x10x3'])).to.throw(/--caches: 1 or 10/);
   });
 });
+
+describe('bench: heap snapshot summary', () => {
+  it('sums self sizes by constructor (objects, closures) or by type, largest first', async () => {
+    const { summariseHeap, formatHeap } = await import('../../../bench/support/heap-summary.js');
+    const snap = {
+      snapshot: { meta: { node_fields: ['type', 'name', 'id', 'self_size', 'edge_count'], node_types: [['hidden', 'array', 'string', 'object', 'code', 'closure'], 'string'] } },
+      // type, name, id, self_size, edge_count
+      nodes: [3, 0, 1, 100, 0, 3, 0, 2, 50, 0, 2, 1, 3, 400, 0, 5, 2, 4, 30, 0],
+      strings: ['V1Node', 'some text', 'handler'],
+    };
+    const s = summariseHeap(snap);
+    expect(s.totalBytes).to.equal(580);
+    expect(s.rows).to.deep.equal([
+      { kind: '(string)', count: 1, selfBytes: 400 },
+      { kind: 'V1Node', count: 2, selfBytes: 150 },
+      { kind: 'handler()', count: 1, selfBytes: 30 },
+    ]);
+    expect(formatHeap(s)).to.match(/^heap 0\.0 MiB/);
+  });
+});
