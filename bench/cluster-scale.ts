@@ -106,7 +106,7 @@ async function main(): Promise<void> {
         await env.nodes.growTo(s.nodes);
       }
       const key = scenarioKey(s);
-      const r: ScenarioReport = { scenario: { nodes: s.nodes, images: s.images, caches: s.caches }, run: a.repeat > 1 ? s.run + 1 : undefined };
+      const r: ScenarioReport = { scenario: { nodes: s.nodes, images: s.images, caches: s.caches }, run: a.repeat > 1 ? s.run + 1 : undefined, loadAvg: os.loadavg()[0] };
       rep.scenarios.push(r);
       const windows = a.idleAt.includes(key) && s.run === 0 ? { idleSeconds: a.idleSeconds, refreshPeriodSeconds: a.refreshPeriod } : { idleSeconds: 0, refreshPeriodSeconds: 0 };
       try {

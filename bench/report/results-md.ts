@@ -4,7 +4,7 @@ import type { FloorFigures, OriginalFigures, OursResult, Requests, Scenario } fr
 
 export interface Machine { cores: number; memoryGiB: number; cpuModel: string; kubernetes: string; commit: string; node: string; date: string; loadAvg: string }
 
-export interface ScenarioReport { scenario: Scenario; run?: number; ours?: OursResult; floor?: FloorFigures; original?: OriginalFigures; error?: string }
+export interface ScenarioReport { scenario: Scenario; run?: number; /** 1-minute load average when it started */ loadAvg?: number; ours?: OursResult; floor?: FloorFigures; original?: OriginalFigures; error?: string }
 
 /** Median of ours/floor over the runs of one scenario (undefined when no run has both). */
 export function medianRatio(runs: readonly ScenarioReport[]): number | undefined {
@@ -33,7 +33,7 @@ function writes(r: Requests | undefined): string {
 export function summaryLines(r: ScenarioReport): string[] {
   const s = r.scenario;
   const o = r.ours;
-  const lines = [`scenario ${s.nodes} nodes x ${s.images} images x ${s.caches} cache(s)${r.run ? `, run ${r.run}` : ''}`];
+  const lines = [`scenario ${s.nodes} nodes x ${s.images} images x ${s.caches} cache(s)${r.run ? `, run ${r.run}` : ''}${r.loadAvg !== undefined ? ` (load average ${r.loadAvg.toFixed(2)} at its start)` : ''}`];
   if (r.error) lines.push(`  error: ${r.error}`);
   if (o) {
     lines.push(`  ours: create: last Job created at ${f1(o.createTimeline.lastJobSeconds)} s, last pod with its images at ${f1(o.createTimeline.lastPulledSeconds)} s, every status final at ${f1(o.createSeconds)} s`);
@@ -66,7 +66,7 @@ export function resultsMarkdown(rep: BenchReport): string {
   out.push('# Cluster-scale bench: results', '');
   out.push(`Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB.toFixed(1)} GiB memory, load average at start ${m.loadAvg}; Kubernetes ${m.kubernetes} (local control plane, kwok nodes, instant pulls); Node.js ${m.node}; commit ${m.commit}; ${m.date}.`);
   out.push(`Command: \`${rep.args}\`. How to read it: [docs/benchmark.md](../../docs/benchmark.md).`, '');
-  out.push('| nodes | images | caches | ours create → Succeeded s | floor s | ours/floor | original s | original/ours | refresh (unchanged) s | new node Ready → cached s | Jobs | pods | controller requests (create) | per node | 404 | 409 | idle writes (refresh off) | writes in one refresh period | peak RSS MiB | CPU s (create) | status B |');
+  out.push('| nodes | images | caches | ours create → Succeeded s | floor s | ours/floor | original s | original/ours | refresh (unchanged) s | new node Ready → cached s | Jobs | pods | controller requests (create) | per node | 404 | 409 | idle writes (refresh off) | writes in one refresh period | RSS MiB ready / peak | CPU s (create) | status B |');
   out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|');
   for (const r of rep.scenarios) {
     const s = r.scenario;
@@ -75,7 +75,7 @@ export function resultsMarkdown(rep: BenchReport): string {
       out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | failed: ${(r.error ?? '').replace(/\|/g, '/').slice(0, 120)} |${' – |'.repeat(17)}`);
       continue;
     }
-    out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | ${f1(o.createSeconds)} | ${f1(r.floor?.seconds)} | ${f2(ratio(o.createSeconds, r.floor?.seconds))} | ${f1(r.original?.seconds)}${r.original?.from ? ' †' : ''} | ${f2(ratio(r.original?.seconds, o.createSeconds))} | ${f1(o.refreshSeconds)} | ${f1(o.newNodeSeconds)} | ${o.jobs} | ${o.pods} | ${o.create.total} | ${f2(o.create.total / s.nodes)} | ${o.create.notFound} | ${o.create.conflict} | ${o.idle ? `${o.idle.writes} in ${o.idleSeconds} s` : '–'} | ${o.refreshOn ? `${o.refreshOn.writes} in ${o.refreshPeriodSeconds} s` : '–'} | ${f1(o.peakRssBytes / MiB)} | ${f1(o.cpuCreateSeconds)} | ${o.statusBytes} |`);
+    out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | ${f1(o.createSeconds)} | ${f1(r.floor?.seconds)} | ${f2(ratio(o.createSeconds, r.floor?.seconds))} | ${f1(r.original?.seconds)}${r.original?.from ? ' †' : ''} | ${f2(ratio(r.original?.seconds, o.createSeconds))} | ${f1(o.refreshSeconds)} | ${f1(o.newNodeSeconds)} | ${o.jobs} | ${o.pods} | ${o.create.total} | ${f2(o.create.total / s.nodes)} | ${o.create.notFound} | ${o.create.conflict} | ${o.idle ? `${o.idle.writes} in ${o.idleSeconds} s` : '–'} | ${o.refreshOn ? `${o.refreshOn.writes} in ${o.refreshPeriodSeconds} s` : '–'} | ${f1(o.readyRssBytes / MiB)} / ${f1(o.peakRssBytes / MiB)} | ${f1(o.cpuCreateSeconds)} | ${o.statusBytes} |`);
   }
   if (rep.scenarios.some((r) => r.original?.from)) out.push('', '† the original\'s strategy measured in an earlier run on the same cluster (its figures do not depend on this project\'s code): see the scenario below.');
   out.push('', '## Per scenario', '');
