@@ -184,6 +184,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     const finalStatus = [...new Set(created.caches.map((c) => c.status!.status))];
     const create = await requestsBetween(env, mark, id.user, t0, created.at);
     let heap: string | undefined;
+    const peakBeforeSnapshot = ctrl.peakRssBytes();
     if (env.heapDir) {
       const file = await ctrl.heapSnapshot(env.heapDir);
       heap = formatHeap(summariseHeap(JSON.parse(fs.readFileSync(file, 'utf8')) as Parameters<typeof summariseHeap>[0], 15));
@@ -240,7 +241,8 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
       await sleep(w.idleSeconds * 1000);
       idle = await requestsBetween(env, mark, id.user, ti, Date.now());
     }
-    const peakRssBytes = ctrl.peakRssBytes();
+    // writing a heap snapshot takes memory of its own: with --heap-snapshot the peak is the one before it
+    const peakRssBytes = env.heapDir ? peakBeforeSnapshot : ctrl.peakRssBytes();
     const cpuSeconds = ctrl.cpuSinceReady();
     await ctrl.stop();
     // --- idle with refresh on: one period, the middle of [ready, ready + 2 periods] (one tick in it)
