@@ -24,7 +24,7 @@ import { runFloorScenario, runOriginalScenario, runOurs, scenarioKey, type Bench
 import { medianRatio, resultsMarkdown, summaryLines, type BenchReport, type Machine, type ScenarioReport } from './report/results-md.js';
 import { chartSvg, type Series } from './report/chart-svg.js';
 import { haveRsvgConvert, svgToPng } from './report/png.js';
-import { parseBenchArgs, scenarioList } from './support/bench-args.js';
+import { parseBenchArgs, scenarioList, type BenchArgs } from './support/bench-args.js';
 import { compiledController } from './support/bench-controller.js';
 
 function log(msg: string): void {
@@ -79,6 +79,22 @@ function mergeOriginal(rep: BenchReport, file: string): void {
   }
 }
 
+/** Writes the results (JSON, markdown, SVG and PNG chart) to `--out`; returns its absolute prefix and what was written. */
+function writeResults(rep: BenchReport, a: BenchArgs): { out: string; done: BenchReport } {
+  const done: BenchReport = { ...rep, scenarios: rep.scenarios.map((r) => ({ ...r })) };
+  if (a.originalFrom) mergeOriginal(done, a.originalFrom);
+  const out = path.resolve(ROOT, a.out);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(`${out}.json`, JSON.stringify(done, null, 2));
+  fs.writeFileSync(`${out}.md`, resultsMarkdown(done));
+  if (done.scenarios.some((r) => r.ours)) {
+    fs.writeFileSync(`${out}.svg`, chart(done));
+    if (a.png === true || (a.png === 'if-available' && haveRsvgConvert())) svgToPng(`${out}.svg`, `${out}.png`);
+    else if (a.png) log('rsvg-convert not installed (bench/install-deps.sh): SVG chart only');
+  }
+  return { out, done };
+}
+
 async function main(): Promise<void> {
   const a = parseBenchArgs(process.argv.slice(2));
   const auditFile = execFileSync(path.join(ROOT, 'bench', 'cluster.sh'), ['audit'], { env: process.env }).toString().trim();
@@ -120,6 +136,7 @@ async function main(): Promise<void> {
         log(`scenario ${key} failed: ${r.error}`);
       }
       console.log(summaryLines(r).join('\n'));
+      writeResults(rep, { ...a, png: false }); // so far, in case the run is cut short
     }
   } finally {
     if (!a.keepNodes) {
@@ -128,22 +145,13 @@ async function main(): Promise<void> {
     }
   }
   if (env.heapDir) fs.rmSync(env.heapDir, { recursive: true, force: true });
-  if (a.originalFrom) mergeOriginal(rep, a.originalFrom);
-  const out = path.resolve(ROOT, a.out);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(`${out}.json`, JSON.stringify(rep, null, 2));
-  fs.writeFileSync(`${out}.md`, resultsMarkdown(rep));
-  if (rep.scenarios.some((r) => r.ours)) {
-    fs.writeFileSync(`${out}.svg`, chart(rep));
-    if (a.png === true || (a.png === 'if-available' && haveRsvgConvert())) svgToPng(`${out}.svg`, `${out}.png`);
-    else if (a.png) log('rsvg-convert not installed (bench/install-deps.sh): SVG chart only');
-  }
+  const { out, done } = writeResults(rep, a);
   console.log('');
-  console.log(resultsMarkdown(rep).split('\n').filter((l) => l.startsWith('|')).join('\n'));
-  const quick = medianRatio(rep.scenarios.filter((r) => scenarioKey(r.scenario) === '100x10x1'));
+  console.log(resultsMarkdown(done).split('\n').filter((l) => l.startsWith('|')).join('\n'));
+  const quick = medianRatio(done.scenarios.filter((r) => scenarioKey(r.scenario) === '100x10x1'));
   if (quick !== undefined) console.log(`ours/floor = ${quick.toFixed(2)}`);
   log(`results: ${path.relative(ROOT, out)}.{md,json,svg,png}`);
-  if (rep.scenarios.some((r) => r.error)) process.exitCode = 1;
+  if (done.scenarios.some((r) => r.error)) process.exitCode = 1;
 }
 
 main().catch((err) => {
