@@ -36,7 +36,7 @@ export function summaryLines(r: ScenarioReport): string[] {
   const lines = [`scenario ${s.nodes} nodes x ${s.images} images x ${s.caches} cache(s)${r.run ? `, run ${r.run}` : ''}${r.loadAvg !== undefined ? ` (load average ${r.loadAvg.toFixed(2)} at its start)` : ''}`];
   if (r.error) lines.push(`  error: ${r.error}`);
   if (o) {
-    lines.push(`  ours: create: last Job created at ${f1(o.createTimeline.lastJobSeconds)} s, last pod with its images at ${f1(o.createTimeline.lastPulledSeconds)} s, every status final at ${f1(o.createSeconds)} s`);
+    lines.push(`  ours: create: first Job created at ${f1(o.createTimeline.firstJobSeconds)} s, last at ${f1(o.createTimeline.lastJobSeconds)} s, last pod with its images at ${f1(o.createTimeline.lastPulledSeconds)} s, every status final at ${f1(o.createSeconds)} s`);
     lines.push(`  ours: create -> Succeeded ${f1(o.createSeconds)} s; refresh of the unchanged cache ${f1(o.refreshSeconds)} s; new node Ready -> cached ${f1(o.newNodeSeconds)} s`);
     if (o.newNodeError) lines.push(`  ours: new node: ${o.newNodeError}`);
     lines.push(`  ours: ${o.jobs} Jobs, ${o.pods} pods (${o.podsSucceeded} seen with their images pulled when the status was final) (refresh ${o.refreshJobs} Jobs, new node ${o.newNodeJobs}); status ${o.statusBytes} B (${o.finalStatus.join(',')})`);
@@ -49,7 +49,7 @@ export function summaryLines(r: ScenarioReport): string[] {
     lines.push(`  apiserver (every client) during create: ${o.apiserverCreateTotal} requests: ${o.apiserverCreate.slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}`);
   }
   if (r.floor) {
-    lines.push(`  floor: ${r.floor.jobs} Jobs in ${f1(r.floor.seconds)} s (last created at ${f1(r.floor.timeline.lastJobSeconds)} s; ${r.floor.requests.total} requests of its own, ${r.floor.apiserverTotal} at the apiserver from every client)`);
+    lines.push(`  floor: ${r.floor.jobs} Jobs in ${f1(r.floor.seconds)} s (first created at ${f1(r.floor.timeline.firstJobSeconds)} s, last at ${f1(r.floor.timeline.lastJobSeconds)} s; ${r.floor.requests.total} requests of its own, ${r.floor.apiserverTotal} at the apiserver from every client)`);
     lines.push(`  ours/floor = ${f2(ratio(o?.createSeconds, r.floor.seconds))}`);
   }
   if (r.original) {

@@ -93,10 +93,12 @@ export class NamespaceObserver {
   }
 }
 
-/** Where the time of a phase went: seconds from its start to the last Job seen created, and to the last pod with its images. */
-export interface Timeline { lastJobSeconds: number; lastPulledSeconds: number }
+/** Where the time of a phase went: seconds from its start to the first and the last Job seen created, and to the last pod with its images. */
+export interface Timeline { firstJobSeconds: number; lastJobSeconds: number; lastPulledSeconds: number }
 
 export function timeline(jobSeenAt: readonly number[], pulledAt: readonly number[], t0: number): Timeline {
-  const last = (xs: readonly number[]) => { const after = xs.filter((x) => x >= t0); return after.length ? Math.max(...after) : NaN; };
-  return { lastJobSeconds: (last(jobSeenAt) - t0) / 1000, lastPulledSeconds: (last(pulledAt) - t0) / 1000 };
+  const after = (xs: readonly number[]) => xs.filter((x) => x >= t0);
+  const last = (xs: readonly number[]) => (after(xs).length ? Math.max(...after(xs)) : NaN);
+  const first = (xs: readonly number[]) => (after(xs).length ? Math.min(...after(xs)) : NaN);
+  return { firstJobSeconds: (first(jobSeenAt) - t0) / 1000, lastJobSeconds: (last(jobSeenAt) - t0) / 1000, lastPulledSeconds: (last(pulledAt) - t0) / 1000 };
 }
