@@ -19,6 +19,8 @@ export interface BenchArgs {
   controllerFrom: 'dist' | 'src';
   /** a heap snapshot of the controller at the end of each create phase, summarised in the results */
   heapSnapshot: boolean;
+  /** creates the floor keeps in flight */
+  floorConcurrency: number;
   /** runs of each scenario (ours then the floor, back to back); the ratios use the median */
   repeat: number;
   /** explicit scenario keys "NxIxC" instead of the nodes x images x caches matrix */
@@ -51,6 +53,7 @@ export const DEFAULTS: BenchArgs = {
   controllerFrom: 'dist',
   repeat: 1,
   heapSnapshot: false,
+  floorConcurrency: 32,
 };
 
 function list(flag: string, v: string, min: number): number[] {
@@ -101,12 +104,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         a.controllerFrom = v;
         break;
       }
+      case 'floor-concurrency': a.floorConcurrency = list(flag, value(), 1)[0]!; break;
       case 'heap-snapshot': a.heapSnapshot = true; break;
       case 'repeat': a.repeat = list(flag, value(), 1)[0]!; break;
       case 'scenarios': a.scenarios = keys(flag, value(), 3); break;
       case 'original-from': a.originalFrom = value(); break;
       default:
-        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-from, --heap-snapshot, --repeat, --scenarios, --original-from`);
+        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --floor-concurrency, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-from, --heap-snapshot, --repeat, --scenarios, --original-from`);
     }
   }
   if ([...a.caches, ...(a.scenarios ?? []).map((k) => Number(k.split('x')[2]))].some((c) => c !== 1 && c !== 10)) throw new Error('--caches: 1 or 10 (each cache of the 10-cache scenario selects one of the 10 node groups)');

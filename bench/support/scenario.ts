@@ -283,18 +283,18 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
 }
 
 /** The floor: the controller's own Jobs of the create phase, created directly and waited for. */
-export async function runFloorScenario(env: BenchEnv, s: Scenario, templates: k8s.V1Job[]): Promise<FloorFigures> {
+export async function runFloorScenario(env: BenchEnv, s: Scenario, templates: k8s.V1Job[], concurrency = 32): Promise<FloorFigures> {
   const core = env.kc.makeApiClient(k8s.CoreV1Api);
   const ns = await createNamespace(core, 'kfb-floor');
   const id = await chartIdentity(env.kc, ns, 'kfb-floor');
   try {
-    env.log(`floor ${scenarioKey(s)}: ${templates.length} Jobs`);
+    env.log(`floor ${scenarioKey(s)}: ${templates.length} Jobs, ${concurrency} creates in flight`);
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(id.kubeconfig);
     const mark = env.audit.mark();
     const before = await scrapeRequestTotals(env.kc);
     const t0 = Date.now();
-    const r = await runFloor(kc, ns, templates);
+    const r = await runFloor(kc, ns, templates, concurrency);
     const after = await scrapeRequestTotals(env.kc);
     const requests = await requestsBetween(env, mark, id.user, t0, Date.now());
     return { ...r, requests, apiserverTotal: total(deltaCounts(before, after)) };
