@@ -4,25 +4,14 @@
 // dist/ (`make build`), as the image does; `from: 'src'` runs the TypeScript through tsx instead
 // (test/support/controller-process.ts), whose transpiler adds its own memory.
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import * as http from 'node:http';
 import type * as k8s from '@kubernetes/client-node';
 import { ControllerProcess, serviceAccountKubeconfig } from '../../test/support/controller-process.js';
 import { ROOT } from '../../test/support/cluster.js';
+import { freePort } from '../../test/integration/webhook/webhook-process.js';
 import { ProcSampler, type ProcSample } from './proc-sampler.js';
 import { sleep } from './pool.js';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function get(url: string): Promise<number> {
   return new Promise((resolve) => {
