@@ -81,7 +81,8 @@ function mergeOriginal(rep: BenchReport, file: string): void {
 
 /** Writes the results (JSON, markdown, SVG and PNG chart) to `--out`; returns its absolute prefix and what was written. */
 function writeResults(rep: BenchReport, a: BenchArgs): { out: string; done: BenchReport } {
-  const done: BenchReport = { ...rep, scenarios: rep.scenarios.map((r) => ({ ...r })) };
+  const earlier = a.include ? (JSON.parse(fs.readFileSync(a.include, 'utf8')) as BenchReport) : undefined;
+  const done: BenchReport = { ...rep, scenarios: [...(earlier?.scenarios ?? []).map((r) => ({ ...r, from: `${earlier!.machine.date} (commit ${earlier!.machine.commit})` })), ...rep.scenarios.map((r) => ({ ...r }))] };
   if (a.originalFrom) mergeOriginal(done, a.originalFrom);
   const out = path.resolve(ROOT, a.out);
   fs.mkdirSync(path.dirname(out), { recursive: true });

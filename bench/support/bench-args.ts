@@ -27,6 +27,8 @@ export interface BenchArgs {
   scenarios?: string[];
   /** a results JSON of an earlier run whose original's-strategy figures fill the scenarios not measured here */
   originalFrom?: string;
+  /** results JSON of an earlier run whose scenarios are put before this run's in the results */
+  include?: string;
 }
 
 /** The scenarios to run, by ascending nodes (nodes are only ever added between tiers). */
@@ -109,8 +111,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case 'repeat': a.repeat = list(flag, value(), 1)[0]!; break;
       case 'scenarios': a.scenarios = keys(flag, value(), 3); break;
       case 'original-from': a.originalFrom = value(); break;
+      case 'include': a.include = value(); break;
       default:
-        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --floor-concurrency, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-from, --heap-snapshot, --repeat, --scenarios, --original-from`);
+        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --floor-concurrency, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-from, --heap-snapshot, --repeat, --scenarios, --original-from, --include`);
     }
   }
   if ([...a.caches, ...(a.scenarios ?? []).map((k) => Number(k.split('x')[2]))].some((c) => c !== 1 && c !== 10)) throw new Error('--caches: 1 or 10 (each cache of the 10-cache scenario selects one of the 10 node groups)');

@@ -116,20 +116,40 @@ function cacheSpecs(s: Scenario, tag: string): { name: string; spec: ImageCacheS
   });
 }
 
-/** Polls the namespace's caches until each has a final status of `reason` started at or after `notBefore`. */
-async function waitFinal(custom: k8s.CustomObjectsApi, ns: string, names: string[], reason: string, notBefore: number, timeoutMs: number): Promise<{ at: number; caches: ImageCache[] }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: ns })) as { items: ImageCache[] };
-    const done = list.items.filter((c) => names.includes(c.metadata!.name!) && c.status && c.status.status !== 'Processing' && c.status.reason === reason
-      && new Date(c.status.startTime).getTime() >= notBefore - 1000);
-    if (done.length === names.length) return { at: Date.now(), caches: done };
-    if (Date.now() > deadline) {
-      const st = list.items.map((c) => `${c.metadata!.name}: ${c.status?.status ?? '-'}/${c.status?.reason ?? '-'}`).join(', ');
-      throw new Error(`${names.length - done.length} of ${names.length} caches did not finish ${reason} within ${timeoutMs} ms (${st})`);
-    }
-    await sleep(250);
-  }
+/**
+ * Watches the namespace's caches until each has had a final status of `reason` started at or after
+ * `notBefore`. A watch sees every status write, so a final status the controller replaces at once (a
+ * node that joined starts a refresh right after the create) still counts, at the time it was seen.
+ */
+async function watchFinal(kc: k8s.KubeConfig, ns: string, names: string[], reason: string, notBefore: number): Promise<{ done: (timeoutMs: number) => Promise<{ at: number; caches: ImageCache[] }> }> {
+  const done = new Map<string, ImageCache>();
+  let last = 0;
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  const seen = new Map<string, string>();
+  const abort = await new k8s.Watch(kc).watch(`/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`, {}, (_phase, c: ImageCache) => {
+    const name = c.metadata!.name!;
+    seen.set(name, `${c.status?.status ?? '-'}/${c.status?.reason ?? '-'}`);
+    if (!names.includes(name) || done.has(name)) return;
+    const st = c.status;
+    if (!st || st.status === 'Processing' || st.reason !== reason || new Date(st.startTime).getTime() < notBefore - 1000) return;
+    done.set(name, c);
+    last = Date.now();
+    if (done.size === names.length) resolveAll();
+  }, () => undefined);
+  return {
+    done: async (timeoutMs) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([all, new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(
+          `${names.length - done.size} of ${names.length} caches did not finish ${reason} within ${timeoutMs} ms (${[...seen].map(([n, v]) => `${n}: ${v}`).join(', ')})`)), timeoutMs)))]);
+        return { at: last, caches: [...done.values()] };
+      } finally {
+        clearTimeout(timer);
+        abort.abort();
+      }
+    },
+  };
 }
 
 /** Deletes the namespace and waits until it is gone (its Jobs and pods with it), so that their deletion does not load the next measurement. */
@@ -151,7 +171,6 @@ let joiners = 0;
 /** This project's controller: create, image report, refresh, new node, idle, idle with refresh on. */
 export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs: string[]): Promise<{ result: OursResult; jobs: k8s.V1Job[] }> {
   const core = env.kc.makeApiClient(k8s.CoreV1Api);
-  const custom = env.kc.makeApiClient(k8s.CustomObjectsApi);
   const ics = new ImageCaches(env.kc);
   const ns = await createNamespace(core, 'kfb');
   const id = await chartIdentity(env.kc, ns);
@@ -169,9 +188,10 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     let mark = env.audit.mark();
     const before = await scrapeRequestTotals(env.kc);
     const cpu0 = ctrl.cpuNow();
+    const createWatch = await watchFinal(env.kc, ns, names, Reason.ImageCacheCreate, Date.now());
     const t0 = Date.now();
     await Promise.all(specs.map((c) => ics.create(ns, c.name, c.spec)));
-    const created = await waitFinal(custom, ns, names, Reason.ImageCacheCreate, t0, 900_000);
+    const created = await createWatch.done(900_000);
     const cpuCreate = ctrl.cpuNow() - cpu0;
     const after = await scrapeRequestTotals(env.kc);
     const createSeconds = (created.at - t0) / 1000;
@@ -204,9 +224,10 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     env.log(`ours ${scenarioKey(s)}: refresh`);
     mark = env.audit.mark();
     const jobsBeforeRefresh = observer.jobUids.size;
+    const refreshWatch = await watchFinal(env.kc, ns, names, Reason.ImageCacheRefresh, Date.now());
     const t1 = Date.now();
     await Promise.all(names.map((n) => ics.annotate(ns, n, Annotation.Refresh)));
-    const refreshed = await waitFinal(custom, ns, names, Reason.ImageCacheRefresh, t1, 900_000);
+    const refreshed = await refreshWatch.done(900_000);
     const refreshSeconds = (refreshed.at - t1) / 1000;
     const refresh = await requestsBetween(env, mark, id.user, t1, refreshed.at);
     const refreshJobs = observer.jobUids.size - jobsBeforeRefresh;
