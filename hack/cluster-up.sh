@@ -10,6 +10,7 @@
 #   NORUN_NODES=0           extra nodes kwok-norun-i that are Ready but never run pods
 #   REAL_NODES=0            real nodes real-node-i: containerd + a kubelet each, a local registry
 #                           (hack/realnode/up.sh; needs root; the kubelet is built once into the cache)
+#   APISERVER_EXTRA_ARGS="" extra kube-apiserver flags (make bench passes its audit log flags here)
 # hack/cluster-up.sh --status : exit 0 when a healthy cluster is up
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cluster-lib.sh"
@@ -87,7 +88,7 @@ launch kube-apiserver "$K8S_BIN/kube-apiserver" --etcd-servers="http://127.0.0.1
   --service-account-key-file="$P/sa.key" --service-account-signing-key-file="$P/sa.key" \
   --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC --allow-privileged=true \
   --enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,DefaultTolerationSeconds,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota,Priority \
-  --endpoint-reconciler-type=none --enable-aggregator-routing=true --profiling=false --v=1
+  --endpoint-reconciler-type=none --enable-aggregator-routing=true --profiling=false --v=1 ${APISERVER_EXTRA_ARGS:-}
 wait_for kube-apiserver 90 kc get --raw /readyz
 
 launch kube-controller-manager "$K8S_BIN/kube-controller-manager" --kubeconfig="$KUBECONFIG_OUT" \

@@ -66,10 +66,12 @@ export class ControllerProcess {
   private child?: ChildProcess;
   private exited?: Promise<number | null>;
 
-  constructor(private readonly kubeconfig: string, private readonly args: string[], private readonly env: Record<string, string> = {}) {}
+  /** `entry`: a compiled controller (dist/cmd/controller.js) instead of src/cmd/controller.ts through tsx. */
+  constructor(private readonly kubeconfig: string, private readonly args: string[], private readonly env: Record<string, string> = {}, private readonly entry?: string) {}
 
   start(): this {
-    this.child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cmd', 'controller.ts'), `--kubeconfig=${this.kubeconfig}`, '--metrics-bind-address=0', ...this.args], {
+    const program = this.entry ? [this.entry] : ['--import', 'tsx', path.join(ROOT, 'src', 'cmd', 'controller.ts')];
+    this.child = spawn(process.execPath, [...program, `--kubeconfig=${this.kubeconfig}`, '--metrics-bind-address=0', ...this.args], {
       cwd: ROOT,
       env: { ...process.env, KUBECONFIG: this.kubeconfig, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

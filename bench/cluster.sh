@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The cluster of `make bench`: the local control plane of hack/cluster-up.sh with no default nodes (the
+# bench creates its own) and kube-apiserver's audit log on (bench/audit-policy.yaml), from which the bench
+# counts the requests of the controller, the floor and the original's strategy apart.
+#   bench/cluster.sh up     start it, or reuse a running cluster that already writes the audit log
+#   bench/cluster.sh audit  print the audit log path (exit 1 when the running cluster has none)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$here/.." && pwd)"
+CLUSTER_DIR="${CLUSTER_DIR:-$ROOT/.cluster}"
+AUDIT_LOG="$CLUSTER_DIR/logs/audit.log"
+
+audit_on() { # the running kube-apiserver was started with our audit flags
+  local pid; pid=$(cat "$CLUSTER_DIR/pids/kube-apiserver.pid" 2>/dev/null) || return 1
+  tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null | grep -qx -- "--audit-log-path=$AUDIT_LOG"
+}
+
+case "${1:-}" in
+  up)
+    if CLUSTER_DIR="$CLUSTER_DIR" "$ROOT/hack/cluster-up.sh" --status >/dev/null 2>&1; then
+      if audit_on; then echo "[bench] reusing the running cluster (audit log $AUDIT_LOG)" >&2; exit 0; fi
+      echo "[bench] the running cluster at $CLUSTER_DIR has no audit log, which the bench needs to tell the controller's requests apart: run 'make cluster-down' first (make bench then starts one with it)" >&2
+      exit 1
+    fi
+    CLUSTER_DIR="$CLUSTER_DIR" NODES=0 TAINTED_NODES=0 NOT_READY_NODES=0 NORUN_NODES=0 \
+      APISERVER_EXTRA_ARGS="--audit-policy-file=$here/audit-policy.yaml --audit-log-path=$AUDIT_LOG --audit-log-mode=batch --audit-log-batch-max-wait=1s" \
+      "$ROOT/hack/cluster-up.sh"
+    ;;
+  audit)
+    if audit_on; then echo "$AUDIT_LOG"; exit 0; fi
+    echo "[bench] no cluster with an audit log at $CLUSTER_DIR: start it with 'bench/cluster.sh up' (make bench does)" >&2
+    exit 1
+    ;;
+  *) echo "usage: bench/cluster.sh up|audit" >&2; exit 2 ;;
+esac

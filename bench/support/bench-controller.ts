@@ -1,0 +1,140 @@
+// The controller under test: a child process under the chart's RBAC (a ServiceAccount token bound to
+// deploy/'s ClusterRole), with its /readyz on a free loopback port, its /proc sampled for RSS and CPU, and
+// its requests identified in the audit log by its ServiceAccount. It runs the compiled JavaScript of
+// dist/ (`make build`), as the image does; `from: 'src'` runs the TypeScript through tsx instead
+// (test/support/controller-process.ts), whose transpiler adds its own memory.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as http from 'node:http';
+import type * as k8s from '@kubernetes/client-node';
+import { ControllerProcess, serviceAccountKubeconfig } from '../../test/support/controller-process.js';
+import { ROOT } from '../../test/support/cluster.js';
+import { freePort } from '../../test/integration/webhook/webhook-process.js';
+import { ProcSampler, type ProcSample } from './proc-sampler.js';
+import { sleep } from './pool.js';
+
+function get(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.setTimeout(2000, () => req.destroy());
+  });
+}
+
+/** A ServiceAccount of the chart's ClusterRole in `namespace`, and the audit user it makes requests as. */
+export interface BenchIdentity { kubeconfig: string; user: string; cleanup: () => Promise<void> }
+
+export async function chartIdentity(kc: k8s.KubeConfig, namespace: string, sa = 'kubefledged-controller'): Promise<BenchIdentity> {
+  const s = await serviceAccountKubeconfig(kc, namespace, sa);
+  return { kubeconfig: s.file, user: `system:serviceaccount:${namespace}:${sa}`, cleanup: s.cleanup };
+}
+
+export type ControllerSource = 'dist' | 'src';
+
+/** dist/cmd/controller.js, refusing one older than the sources (the bench would measure stale code). */
+export function compiledController(): string {
+  const entry = path.join(ROOT, 'dist', 'cmd', 'controller.js');
+  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run "make build" (make bench does), or pass --controller-from src`);
+  const newest = (dir: string): number => fs.readdirSync(dir, { withFileTypes: true })
+    .reduce((m, e) => Math.max(m, e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs), 0);
+  if (newest(path.join(ROOT, 'src')) > fs.statSync(entry).mtimeMs) throw new Error(`${entry} is older than src/: run "make build" (make bench does)`);
+  return entry;
+}
+
+export class BenchController {
+  private proc?: ControllerProcess;
+  sampler?: ProcSampler;
+  startCpu?: ProcSample;
+
+  constructor(private readonly id: BenchIdentity, private readonly namespace: string, private readonly args: string[], private readonly from: ControllerSource = 'dist',
+    private readonly nodeOptions = '') {}
+
+  /** Starts the controller and resolves when /readyz answers 200 (its caches are synced). */
+  async start(timeoutMs = 120_000): Promise<void> {
+    const port = await freePort();
+    const args = ['--leader-elect=false', '--stderrthreshold=ERROR', ...this.args, `--metrics-bind-address=127.0.0.1:${port}`];
+    const env: Record<string, string> = { KUBEFLEDGED_NAMESPACE: this.namespace };
+    if (this.nodeOptions) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${this.nodeOptions}`.trim();
+    this.proc = (this.from === 'dist' ? new ControllerProcess(this.id.kubeconfig, args, env, compiledController()) : new ControllerProcess(this.id.kubeconfig, args, env)).start();
+    const deadline = Date.now() + timeoutMs;
+    while ((await get(`http://127.0.0.1:${port}/readyz`)) !== 200) {
+      if (!this.proc.running()) throw new Error(`controller exited during start-up:\n${this.proc.dump()}`);
+      if (Date.now() > deadline) throw new Error(`controller not ready within ${timeoutMs} ms:\n${this.proc.dump()}`);
+      await sleep(200);
+    }
+    this.sampler = new ProcSampler(this.proc.pid!).start();
+    this.startCpu = this.sampler.now();
+  }
+
+  running(): boolean {
+    return this.proc?.running() ?? false;
+  }
+
+  /** CPU seconds used since /readyz (start-up, including tsx's transpiling, is not counted). */
+  cpuSinceReady(): number {
+    const now = this.sampler?.now();
+    return now && this.startCpu ? now.cpuSeconds - this.startCpu.cpuSeconds : 0;
+  }
+
+  /** RSS when /readyz first answered (the baseline before any cache). */
+  readyRssBytes(): number {
+    return this.startCpu?.rssBytes ?? 0;
+  }
+
+  /**
+   * Writes a heap snapshot of the controller (it runs with --heapsnapshot-signal=SIGUSR2) into `dir`;
+   * resolves with its path once the file is complete.
+   */
+  async heapSnapshot(dir: string, timeoutMs = 120_000): Promise<string> {
+    const pid = this.proc?.pid;
+    if (!pid) throw new Error('controller not running');
+    const before = new Set(fs.readdirSync(dir));
+    process.kill(pid, 'SIGUSR2');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await sleep(500);
+      const f = fs.readdirSync(dir).find((x) => !before.has(x) && x.endsWith('.heapsnapshot') && x.includes(`.${pid}.`));
+      if (f) {
+        // V8 writes the file in pieces: it is complete when it parses
+        const file = path.join(dir, f);
+        for (;;) {
+          try {
+            JSON.parse(fs.readFileSync(file, 'utf8'));
+            return file;
+          } catch (err) {
+            if (Date.now() > deadline) throw new Error(`heap snapshot ${file} still incomplete after ${timeoutMs} ms`, { cause: err });
+            await sleep(2000);
+          }
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`no heap snapshot of pid ${pid} in ${dir} within ${timeoutMs} ms`);
+    }
+  }
+
+  cpuNow(): number {
+    return this.sampler?.now()?.cpuSeconds ?? 0;
+  }
+
+  peakRssBytes(): number {
+    this.sampler?.now();
+    return this.sampler?.peakRss ?? 0;
+  }
+
+  logs(): string {
+    return this.proc?.dump() ?? '';
+  }
+
+  /** Writes the whole log of the controller to a file and returns its path. */
+  saveLogs(file: string): string {
+    fs.writeFileSync(file, `${(this.proc?.logs ?? []).join('\n')}\n`);
+    return file;
+  }
+
+  async stop(): Promise<void> {
+    this.sampler?.stop();
+    await this.proc?.stop();
+  }
+}

@@ -1,0 +1,104 @@
+// Watches the Jobs and pods of one namespace for the length of a scenario: how many were created (by
+// UID, so Jobs deleted meanwhile still count) and when each pod had pulled its images (every container
+// running or terminated with exit code 0: kubelet starts a container only once its image is on the
+// node), which tells when a node has its images whatever the shape of the Jobs.
+import * as k8s from '@kubernetes/client-node';
+
+export interface PodDone { node: string; images: string[]; at: number }
+
+/** Every container of the pod runs or ran successfully (or the pod Succeeded): its images are on the node. */
+export function imagesPulled(pod: k8s.V1Pod): boolean {
+  if (pod.status?.phase === 'Succeeded') return true;
+  const want = pod.spec?.containers?.length ?? 0;
+  const cs = pod.status?.containerStatuses ?? [];
+  return want > 0 && cs.length === want && cs.every((c) => !!c.state?.running || c.state?.terminated?.exitCode === 0);
+}
+
+export class NamespaceObserver {
+  readonly jobUids = new Set<string>();
+  readonly podUids = new Set<string>();
+  /** Job objects as first seen (ADDED), for the floor to re-create the same Jobs. */
+  readonly jobs: k8s.V1Job[] = [];
+  readonly podsDone: PodDone[] = [];
+  /** when each Job of `jobs` was first seen */
+  readonly jobSeenAt: number[] = [];
+  private readonly doneUids = new Set<string>();
+  private aborts: AbortController[] = [];
+  private listeners: (() => void)[] = [];
+
+  constructor(private readonly kc: k8s.KubeConfig, readonly namespace: string) {}
+
+  async start(): Promise<this> {
+    const w = new k8s.Watch(this.kc);
+    const onDone = (what: string) => (err: unknown) => {
+      if (err && !(err instanceof Error && err.name === 'AbortError')) console.error(`[bench] ${what} watch of ${this.namespace} ended: ${String(err)}`);
+    };
+    this.aborts.push(await w.watch(`/apis/batch/v1/namespaces/${this.namespace}/jobs`, {}, (phase, obj: k8s.V1Job) => {
+      const uid = obj.metadata?.uid;
+      if (!uid) return;
+      if (phase === 'ADDED' && !this.jobUids.has(uid)) {
+        this.jobs.push(obj);
+        this.jobSeenAt.push(Date.now());
+      }
+      this.jobUids.add(uid);
+    }, onDone('Job')));
+    this.aborts.push(await w.watch(`/api/v1/namespaces/${this.namespace}/pods`, {}, (_phase, obj: k8s.V1Pod) => {
+      const uid = obj.metadata?.uid;
+      if (!uid) return;
+      this.podUids.add(uid);
+      if (imagesPulled(obj) && !this.doneUids.has(uid)) {
+        this.doneUids.add(uid);
+        this.podsDone.push({ node: obj.spec?.nodeName ?? '', images: (obj.spec?.containers ?? []).map((c) => c.image ?? ''), at: Date.now() });
+        for (const l of this.listeners) l();
+      }
+    }, onDone('pod')));
+    return this;
+  }
+
+  /** Resolves with the time the node had every image pulled by pods seen since `since`. */
+  nodeCached(node: string, images: readonly string[], since: number, timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const have = new Set<string>();
+        let last = 0;
+        for (const p of this.podsDone) {
+          if (p.node !== node || p.at < since) continue;
+          for (const i of p.images) have.add(i);
+          last = Math.max(last, p.at);
+        }
+        if (images.every((i) => have.has(i))) {
+          cleanup();
+          resolve(last);
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`node ${node} did not get its ${images.length} images within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const listener = () => void check();
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((l) => l !== listener);
+      };
+      this.listeners.push(listener);
+      check();
+    });
+  }
+
+  stop(): void {
+    for (const a of this.aborts) a.abort();
+    this.aborts = [];
+  }
+}
+
+/** Where the time of a phase went: seconds from its start to the first and the last Job seen created, and to the last pod with its images. */
+export interface Timeline { firstJobSeconds: number; lastJobSeconds: number; lastPulledSeconds: number }
+
+export function timeline(jobSeenAt: readonly number[], pulledAt: readonly number[], t0: number): Timeline {
+  const after = (xs: readonly number[]) => xs.filter((x) => x >= t0);
+  const last = (xs: readonly number[]) => (after(xs).length ? Math.max(...after(xs)) : NaN);
+  const first = (xs: readonly number[]) => (after(xs).length ? Math.min(...after(xs)) : NaN);
+  return { firstJobSeconds: (first(jobSeenAt) - t0) / 1000, lastJobSeconds: (last(jobSeenAt) - t0) / 1000, lastPulledSeconds: (last(pulledAt) - t0) / 1000 };
+}

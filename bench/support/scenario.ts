@@ -1,0 +1,360 @@
+// One scenario of the cluster-scale bench (N nodes, M images a cache, C caches at once) for each of the
+// three contestants: this project's controller, the floor, and the original's strategy. Every figure
+// comes from the cluster: times from the API (polled), Jobs and pods from watches, requests from the
+// audit log (per ServiceAccount) and kube-apiserver's /metrics (all clients), RSS and CPU from /proc.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { Annotation, Reason } from '../../src/api/constants.js';
+import { GROUP, PLURAL, VERSION, type ImageCache, type ImageCacheSpec } from '../../src/api/imagecache.js';
+import { createNamespace, deleteNamespace } from '../../test/support/cluster.js';
+import { ImageCaches } from '../../test/support/imagecaches.js';
+import { countRequests, WRITE_VERBS, type AuditLog, type AuditRequest } from './audit-log.js';
+import { deltaCounts, scrapeRequestTotals, total } from './apiserver-metrics.js';
+import { BenchController, chartIdentity, type ControllerSource } from './bench-controller.js';
+import { GROUP_LABEL, NODE_LABEL, groupOf, type BenchNodes } from './bench-nodes.js';
+import { NamespaceObserver, timeline, type Timeline } from './namespace-observer.js';
+import { sleep } from './pool.js';
+import { formatHeap, summariseHeap } from './heap-summary.js';
+import { runFloor } from '../strategies/floor.js';
+import { OriginalStrategy } from '../strategies/original.js';
+
+export interface Scenario { nodes: number; images: number; caches: number }
+export const scenarioKey = (s: Scenario): string => `${s.nodes}x${s.images}x${s.caches}`;
+
+export interface Requests {
+  total: number;
+  /** "verb resource" -> count */
+  byVerb: [string, number][];
+  /** requests answered 404 / 409 */
+  notFound: number;
+  conflict: number;
+  writes: number;
+}
+
+export interface OursResult {
+  createSeconds: number;
+  /** create phase: seconds to the last Job seen created and to the last pod with its images */
+  createTimeline: Timeline;
+  refreshSeconds: number;
+  newNodeSeconds: number;
+  newNodeError?: string;
+  jobs: number;
+  pods: number;
+  /** pods seen with their images pulled by the time every cache of the create phase was final */
+  podsSucceeded: number;
+  refreshJobs: number;
+  newNodeJobs: number;
+  create: Requests;
+  /** the controller's requests while the bench reported the pulled images in every node's status */
+  nodeReport: Requests;
+  refresh: Requests;
+  newNode: Requests;
+  idleSeconds: number;
+  idle?: Requests;
+  refreshPeriodSeconds: number;
+  refreshOn?: Requests;
+  refreshOnJobs?: number;
+  /** every client of the API server during the create phase (kube-apiserver /metrics) */
+  apiserverCreate: [string, number][];
+  apiserverCreateTotal: number;
+  peakRssBytes: number;
+  /** RSS when the controller was ready, before any cache */
+  readyRssBytes: number;
+  /** summary of the heap snapshot taken at the end of the create phase (--heap-snapshot) */
+  heap?: string;
+  cpuCreateSeconds: number;
+  cpuSeconds: number;
+  statusBytes: number;
+  finalStatus: string[];
+}
+
+export interface FloorFigures { seconds: number; jobs: number; failed: number; timeline: Timeline; requests: Requests; apiserverTotal: number }
+export interface OriginalFigures {
+  seconds: number; jobs: number; pods: number; requests: Requests; apiserverTotal: number; status: string;
+  /** set when the figures come from an earlier run (--original-from): its date and commit */
+  from?: string;
+}
+
+export interface BenchEnv {
+  kc: k8s.KubeConfig;
+  audit: AuditLog;
+  nodes: BenchNodes;
+  log: (msg: string) => void;
+  controllerFrom: ControllerSource;
+  /** a directory for heap snapshots taken at the end of each create phase */
+  heapDir?: string;
+}
+
+export interface Windows { idleSeconds: number; refreshPeriodSeconds: number }
+
+/** The audit log is written in batches (at most 1 s late, bench/cluster.sh): wait before reading. */
+const AUDIT_FLUSH_MS = 2500;
+
+export function summarise(reqs: readonly AuditRequest[]): Requests {
+  return {
+    total: reqs.length,
+    byVerb: countRequests(reqs),
+    notFound: reqs.filter((r) => r.code === 404).length,
+    conflict: reqs.filter((r) => r.code === 409).length,
+    writes: reqs.filter((r) => WRITE_VERBS.has(r.verb)).length,
+  };
+}
+
+async function requestsBetween(env: BenchEnv, mark: number, user: string, since: number, until: number): Promise<Requests> {
+  await sleep(Math.max(0, until + AUDIT_FLUSH_MS - Date.now()));
+  return summarise(env.audit.read(mark, user, since, until));
+}
+
+/** One cache over every bench node, or C caches each over one node group (so the Jobs stay one per node). */
+function cacheSpecs(s: Scenario, tag: string): { name: string; spec: ImageCacheSpec }[] {
+  return Array.from({ length: s.caches }, (_, c) => {
+    const nodeSelector: Record<string, string> = s.caches > 1 ? { [NODE_LABEL]: 'node', [GROUP_LABEL]: String(c) } : { [NODE_LABEL]: 'node' };
+    const images = Array.from({ length: s.images }, (_, i) => `registry.example/${tag}-c${c}-i${i}:1.0`);
+    return { name: `cache-${c}`, spec: { cacheSpec: [{ images, nodeSelector }] } };
+  });
+}
+
+/**
+ * Watches the namespace's caches until each has had a final status of `reason` started at or after
+ * `notBefore`. A watch sees every status write, so a final status the controller replaces at once (a
+ * node that joined starts a refresh right after the create) still counts, at the time it was seen.
+ */
+async function watchFinal(kc: k8s.KubeConfig, ns: string, names: string[], reason: string, notBefore: number): Promise<{ done: (timeoutMs: number) => Promise<{ at: number; caches: ImageCache[] }> }> {
+  const done = new Map<string, ImageCache>();
+  let last = 0;
+  let resolveAll!: () => void;
+  const all = new Promise<void>((r) => (resolveAll = r));
+  const seen = new Map<string, string>();
+  const abort = await new k8s.Watch(kc).watch(`/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}`, {}, (_phase, c: ImageCache) => {
+    const name = c.metadata!.name!;
+    seen.set(name, `${c.status?.status ?? '-'}/${c.status?.reason ?? '-'}`);
+    if (!names.includes(name) || done.has(name)) return;
+    const st = c.status;
+    if (!st || st.status === 'Processing' || st.reason !== reason || new Date(st.startTime).getTime() < notBefore - 1000) return;
+    done.set(name, c);
+    last = Date.now();
+    if (done.size === names.length) resolveAll();
+  }, () => undefined);
+  return {
+    done: async (timeoutMs) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([all, new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(
+          `${names.length - done.size} of ${names.length} caches did not finish ${reason} within ${timeoutMs} ms (${[...seen].map(([n, v]) => `${n}: ${v}`).join(', ')})`)), timeoutMs)))]);
+        return { at: last, caches: [...done.values()] };
+      } finally {
+        clearTimeout(timer);
+        abort.abort();
+      }
+    },
+  };
+}
+
+/** Deletes the namespace and waits until it is gone (its Jobs and pods with it), so that their deletion does not load the next measurement. */
+async function cleanupNamespace(env: BenchEnv, ns: string): Promise<void> {
+  const core = env.kc.makeApiClient(k8s.CoreV1Api);
+  await deleteNamespace(core, ns, false);
+  const deadline = Date.now() + 300_000;
+  while (await core.readNamespace({ name: ns }).then(() => true, () => false)) {
+    if (Date.now() > deadline) {
+      env.log(`namespace ${ns} still terminating after 300 s; going on`);
+      return;
+    }
+    await sleep(1000);
+  }
+}
+
+let joiners = 0;
+
+/** This project's controller: create, image report, refresh, new node, idle, idle with refresh on. */
+export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs: string[]): Promise<{ result: OursResult; jobs: k8s.V1Job[] }> {
+  const core = env.kc.makeApiClient(k8s.CoreV1Api);
+  const ics = new ImageCaches(env.kc);
+  const ns = await createNamespace(core, 'kfb');
+  const id = await chartIdentity(env.kc, ns);
+  const observer = await new NamespaceObserver(env.kc, ns).start();
+  const specs = cacheSpecs(s, `s${scenarioKey(s)}-${ns.slice(-4)}`);
+  const names = specs.map((c) => c.name);
+  const joiner = `kfb-join-${joiners++}-${ns.slice(-4)}`;
+  let ctrl = new BenchController(id, ns, ['--image-cache-refresh-frequency=0s', ...extraArgs], env.controllerFrom,
+    env.heapDir ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${env.heapDir}` : '');
+  try {
+    await ctrl.start();
+    await sleep(2000); // the first relist's echoes settle; start-up is not part of the figures
+    // --- create -> Succeeded
+    env.log(`ours ${scenarioKey(s)}: create`);
+    let mark = env.audit.mark();
+    const before = await scrapeRequestTotals(env.kc);
+    const cpu0 = ctrl.cpuNow();
+    const createWatch = await watchFinal(env.kc, ns, names, Reason.ImageCacheCreate, Date.now());
+    const t0 = Date.now();
+    await Promise.all(specs.map((c) => ics.create(ns, c.name, c.spec)));
+    const created = await createWatch.done(900_000);
+    const cpuCreate = ctrl.cpuNow() - cpu0;
+    const after = await scrapeRequestTotals(env.kc);
+    const createSeconds = (created.at - t0) / 1000;
+    const jobs = observer.jobUids.size;
+    const pods = observer.podUids.size;
+    const podsSucceeded = observer.podsDone.length;
+    const createTimeline = timeline(observer.jobSeenAt, observer.podsDone.map((p) => p.at), t0);
+    const jobTemplates = [...observer.jobs];
+    const statusBytes = Math.max(...created.caches.map((c) => Buffer.byteLength(JSON.stringify(c.status))));
+    const finalStatus = [...new Set(created.caches.map((c) => c.status!.status))];
+    const create = await requestsBetween(env, mark, id.user, t0, created.at);
+    let heap: string | undefined;
+    const peakBeforeSnapshot = ctrl.peakRssBytes();
+    if (env.heapDir) {
+      const file = await ctrl.heapSnapshot(env.heapDir);
+      heap = formatHeap(summariseHeap(JSON.parse(fs.readFileSync(file, 'utf8')) as Parameters<typeof summariseHeap>[0], 15));
+      fs.rmSync(file); // tens of MB; the summary is kept in the results
+      env.log(`ours ${scenarioKey(s)}: heap snapshot taken and summarised`);
+    }
+    const apiserver = deltaCounts(before, after);
+    // --- the images reported in every node's status, as kubelet does after a pull
+    env.log(`ours ${scenarioKey(s)}: node status reports`);
+    mark = env.audit.mark();
+    const tr = Date.now();
+    const imagesOf = (i: number) => specs[s.caches > 1 ? i % s.caches : 0]!.spec.cacheSpec[0]!.images;
+    await env.nodes.reportImages(imagesOf, s.nodes);
+    await sleep(3000);
+    const nodeReport = await requestsBetween(env, mark, id.user, tr, Date.now());
+    // --- refresh of the unchanged cache
+    env.log(`ours ${scenarioKey(s)}: refresh`);
+    mark = env.audit.mark();
+    const jobsBeforeRefresh = observer.jobUids.size;
+    const refreshWatch = await watchFinal(env.kc, ns, names, Reason.ImageCacheRefresh, Date.now());
+    const t1 = Date.now();
+    await Promise.all(names.map((n) => ics.annotate(ns, n, Annotation.Refresh)));
+    const refreshed = await refreshWatch.done(900_000);
+    const refreshSeconds = (refreshed.at - t1) / 1000;
+    const refresh = await requestsBetween(env, mark, id.user, t1, refreshed.at);
+    const refreshJobs = observer.jobUids.size - jobsBeforeRefresh;
+    // --- a new node: Ready -> its images cached
+    env.log(`ours ${scenarioKey(s)}: new node`);
+    mark = env.audit.mark();
+    const jobsBeforeJoin = observer.jobUids.size;
+    const tj = Date.now();
+    let newNodeSeconds = NaN;
+    let newNodeError: string | undefined;
+    try {
+      const joined = await env.nodes.join(env.kc, joiner, groupOf(0));
+      const images = specs[0]!.spec.cacheSpec[0]!.images;
+      const cachedAt = await observer.nodeCached(joiner, images, tj, Number(process.env.BENCH_NODE_TIMEOUT_MS ?? 120_000));
+      newNodeSeconds = (cachedAt - joined.ready) / 1000;
+      if (process.env.BENCH_DEBUG) env.log(`joiner ${joiner}: POST at ${new Date(tj).toISOString()}, created ${new Date(joined.created).toISOString()}, Ready seen ${new Date(joined.ready).toISOString()}, cached ${new Date(cachedAt).toISOString()}`);
+      await env.nodes.reportNodeImages(joiner, images);
+    } catch (err) {
+      newNodeError = err instanceof Error ? err.message : String(err);
+      env.log(`ours ${scenarioKey(s)}: ${newNodeError}; the controller's log: ${ctrl.saveLogs(path.join(os.tmpdir(), `kfb-controller-${ns}.log`))}`);
+    }
+    await sleep(3000); // the status write that follows belongs to this phase
+    const newNode = await requestsBetween(env, mark, id.user, tj, Date.now());
+    const newNodeJobs = observer.jobUids.size - jobsBeforeJoin;
+    // --- idle, refresh off
+    let idle: Requests | undefined;
+    if (w.idleSeconds > 0) {
+      env.log(`ours ${scenarioKey(s)}: idle ${w.idleSeconds} s`);
+      await sleep(5000);
+      mark = env.audit.mark();
+      const ti = Date.now();
+      await sleep(w.idleSeconds * 1000);
+      idle = await requestsBetween(env, mark, id.user, ti, Date.now());
+    }
+    // writing a heap snapshot takes memory of its own: with --heap-snapshot the peak is the one before it
+    const peakRssBytes = env.heapDir ? peakBeforeSnapshot : ctrl.peakRssBytes();
+    const cpuSeconds = ctrl.cpuSinceReady();
+    await ctrl.stop();
+    // --- idle with refresh on: one period, the middle of [ready, ready + 2 periods] (one tick in it)
+    let refreshOn: Requests | undefined;
+    let refreshOnJobs: number | undefined;
+    if (w.refreshPeriodSeconds > 0) {
+      env.log(`ours ${scenarioKey(s)}: refresh on, one period of ${w.refreshPeriodSeconds} s`);
+      ctrl = new BenchController(id, ns, [`--image-cache-refresh-frequency=${w.refreshPeriodSeconds}s`, ...extraArgs], env.controllerFrom);
+      await ctrl.start();
+      const p = w.refreshPeriodSeconds * 1000;
+      const from = Date.now() + p / 2;
+      mark = env.audit.mark();
+      const jobsBefore = observer.jobUids.size;
+      await sleep(p * 1.5);
+      refreshOn = await requestsBetween(env, mark, id.user, from, from + p);
+      refreshOnJobs = observer.jobUids.size - jobsBefore;
+      await ctrl.stop();
+    }
+    return {
+      jobs: jobTemplates,
+      result: {
+        createSeconds, createTimeline, refreshSeconds, newNodeSeconds, newNodeError, jobs, pods, podsSucceeded, refreshJobs, newNodeJobs, create, nodeReport, refresh, newNode,
+        idleSeconds: w.idleSeconds, idle, refreshPeriodSeconds: w.refreshPeriodSeconds, refreshOn, refreshOnJobs,
+        apiserverCreate: [...apiserver.entries()].sort((a, b) => b[1] - a[1]), apiserverCreateTotal: total(apiserver),
+        peakRssBytes, readyRssBytes: ctrl.readyRssBytes(), heap, cpuCreateSeconds: cpuCreate, cpuSeconds, statusBytes, finalStatus,
+      },
+    };
+  } catch (err) {
+    env.log(`ours ${scenarioKey(s)} failed; the controller's log: ${ctrl.saveLogs(path.join(os.tmpdir(), `kfb-controller-${ns}.log`))}`);
+    throw err;
+  } finally {
+    observer.stop();
+    await ctrl.stop();
+    await env.nodes.deleteNode(joiner);
+    await cleanupNamespace(env, ns);
+    await id.cleanup();
+  }
+}
+
+/** The floor: the controller's own Jobs of the create phase, created directly and waited for. */
+export async function runFloorScenario(env: BenchEnv, s: Scenario, templates: k8s.V1Job[], concurrency = 32): Promise<FloorFigures> {
+  const core = env.kc.makeApiClient(k8s.CoreV1Api);
+  const ns = await createNamespace(core, 'kfb-floor');
+  const id = await chartIdentity(env.kc, ns, 'kfb-floor');
+  try {
+    env.log(`floor ${scenarioKey(s)}: ${templates.length} Jobs, ${concurrency} creates in flight`);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(id.kubeconfig);
+    const mark = env.audit.mark();
+    const before = await scrapeRequestTotals(env.kc);
+    const t0 = Date.now();
+    const r = await runFloor(kc, ns, templates, concurrency);
+    const after = await scrapeRequestTotals(env.kc);
+    const requests = await requestsBetween(env, mark, id.user, t0, Date.now());
+    return { ...r, requests, apiserverTotal: total(deltaCounts(before, after)) };
+  } finally {
+    await cleanupNamespace(env, ns);
+    await id.cleanup();
+  }
+}
+
+/** The original's strategy on the same scenario (create only: it has no node watch, refresh is its timer). */
+export async function runOriginalScenario(env: BenchEnv, s: Scenario): Promise<OriginalFigures> {
+  const core = env.kc.makeApiClient(k8s.CoreV1Api);
+  const ics = new ImageCaches(env.kc);
+  const ns = await createNamespace(core, 'kfb-orig');
+  const id = await chartIdentity(env.kc, ns);
+  const observer = await new NamespaceObserver(env.kc, ns).start();
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(id.kubeconfig);
+  const original = new OriginalStrategy(kc, ns);
+  try {
+    env.log(`original ${scenarioKey(s)}: ${s.nodes * s.images * s.caches} Jobs at ${5}/s`);
+    await original.start();
+    const specs = cacheSpecs(s, `o${scenarioKey(s)}-${ns.slice(-4)}`);
+    const mark = env.audit.mark();
+    const before = await scrapeRequestTotals(env.kc);
+    const t0 = Date.now();
+    const results = await Promise.all(specs.map(async (c) => {
+      await ics.create(ns, c.name, c.spec);
+      return original.create(c.name, t0);
+    }));
+    const after = await scrapeRequestTotals(env.kc);
+    const seconds = Math.max(...results.map((r) => r.seconds));
+    const requests = await requestsBetween(env, mark, id.user, t0, t0 + seconds * 1000 + 1000);
+    return { seconds, jobs: observer.jobUids.size, pods: observer.podUids.size, requests, apiserverTotal: total(deltaCounts(before, after)),
+      status: [...new Set(results.map((r) => r.status))].join(',') };
+  } finally {
+    original.stop();
+    observer.stop();
+    await cleanupNamespace(env, ns);
+    await id.cleanup();
+  }
+}
