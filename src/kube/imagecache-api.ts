@@ -83,12 +83,9 @@ export class ImageCacheApi {
     )) as ImageCache;
   }
 
-  /** The Job controller's FailedCreate Events of a Job, newest last: why its pods could not be created. */
-  async jobCreateFailures(namespace: string, jobName: string): Promise<k8s.CoreV1Event[]> {
-    const list = await this.core.listNamespacedEvent({
-      namespace,
-      fieldSelector: `involvedObject.kind=Job,involvedObject.name=${jobName},reason=FailedCreate`,
-    });
+  /** The Job controller's FailedCreate Events in a namespace: why pods of its Jobs could not be created. */
+  async jobCreateFailures(namespace: string): Promise<k8s.CoreV1Event[]> {
+    const list = await this.core.listNamespacedEvent({ namespace, fieldSelector: 'involvedObject.kind=Job,reason=FailedCreate' });
     return list.items;
   }
 

@@ -269,22 +269,24 @@ export class OperationRunner {
     return socket.ok ? undefined : { reason: socket.reason, message: socket.message };
   }
 
-  /** Reads the FailedCreate Events of Jobs that have no pods; true when a new reason was found. */
+  /**
+   * Reads the FailedCreate Events of the namespaces of Jobs that have no pods (one LIST per namespace,
+   * at most every 5 s each); true when a new reason was found for one of them.
+   */
   private async lookUpCreateFailures(jobs: readonly V1Job[], podless: readonly string[]): Promise<boolean> {
-    const byName = new Map(jobs.map((j) => [j.metadata?.name ?? '', j]));
+    const wanted = new Set(podless);
+    const namespaces = new Set(jobs.filter((j) => wanted.has(j.metadata?.name ?? '')).map((j) => j.metadata?.namespace ?? ''));
     let found = false;
-    await inBatches(podless.filter((n) => this.tracker.shouldLookUp(n)), API_PARALLELISM, async (name) => {
-      const job = byName.get(name);
-      if (!job) return;
+    await inBatches([...namespaces].filter((ns) => this.tracker.shouldLookUp(`ns/${ns}`)), API_PARALLELISM, async (ns) => {
       try {
-        const events = await this.deps.api.jobCreateFailures(job.metadata?.namespace ?? '', name);
-        const last = events.at(-1);
-        if (last) {
-          this.tracker.createFailures.set(name, { reason: 'FailedCreate', message: last.message ?? `the Job controller could not create a pod of Job ${name}` });
+        for (const e of await this.deps.api.jobCreateFailures(ns)) {
+          const name = e.involvedObject?.name ?? '';
+          if (!wanted.has(name) || this.tracker.createFailures.has(name)) continue;
+          this.tracker.createFailures.set(name, { reason: 'FailedCreate', message: e.message ?? `the Job controller could not create a pod of Job ${name}` });
           found = true;
         }
       } catch (err) {
-        this.deps.log.debug('could not read the Events of a Job without pods', { job: name, error: String(err) });
+        this.deps.log.debug('could not read the FailedCreate Events of a namespace', { namespace: ns, error: String(err) });
       }
     });
     return found;
