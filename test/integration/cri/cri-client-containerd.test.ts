@@ -25,6 +25,8 @@ describe('kubefledged-cri-client against a real containerd', function () {
   let logCount = 0;
 
   before(async function () {
+    // Skipped only when not root: containerd cannot run without it. CI and the project's machines run as
+    // root, so there it always runs (make test installs the Debian packages it needs).
     if (process.getuid?.() !== 0) {
       console.warn('    skipped: containerd needs root (it mounts snapshots and runs runc)');
       this.skip();
