@@ -12,8 +12,9 @@
 // - SIGTERM/SIGINT: no new work and no new Jobs from then on, a drain bounded by
 //   --shutdown-grace-period, the watches stopped, the Lease released, exit 0.
 import * as os from 'node:os';
-import { FlagError, parseControllerConfig, type ControllerConfig } from '../config/controller-config.js';
+import { parseControllerConfig, type ControllerConfig } from '../config/controller-config.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { parseOrExit } from '../config/parse-or-exit.js';
 import { LeaderElector } from '../kube/leader-election.js';
 import { MissingPermissionError } from '../kube/informers.js';
 import { apiErrorLogFields } from '../kube/api-errors.js';
@@ -24,20 +25,7 @@ import { createControllerMetrics, type ControllerMetrics } from '../operator/met
 import { startHealthServer } from '../operator/health-server.js';
 
 function parse(): ControllerConfig {
-  try {
-    const parsed = parseControllerConfig(process.argv.slice(2), process.env);
-    if ('help' in parsed) {
-      process.stdout.write(parsed.help);
-      process.exit(0);
-    }
-    return parsed.config;
-  } catch (err) {
-    if (err instanceof FlagError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  return parseOrExit(() => parseControllerConfig(process.argv.slice(2), process.env));
 }
 
 /** 'leading': all requests; 'draining' (SIGTERM): no creates but Events; 'over': none. */

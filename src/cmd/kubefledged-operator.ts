@@ -3,8 +3,8 @@
 // (charts.helm.kubefledged.io/v1alpha2) in WATCH_NAMESPACE, rendering the chart with helm.
 // flags/env -> wiring -> start: the SDK's watch enqueues keys, workers reconcile them, a periodic
 // resync (and the startup relist) enqueues every object again.
-import { FlagError } from '../config/flag-parser.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { parseOrExit } from '../config/parse-or-exit.js';
 import { createLogger } from '../operator/logger.js';
 import { WorkQueue, runWorkers } from '../queue/work-queue.js';
 import { ChartRenderer } from '../kfoperator/chart-renderer.js';
@@ -15,20 +15,7 @@ import { parseOperatorConfig, type OperatorConfig } from '../kfoperator/operator
 import { ReleaseReconciler } from '../kfoperator/release-reconciler.js';
 
 function parse(): OperatorConfig {
-  try {
-    const parsed = parseOperatorConfig(process.argv.slice(2), process.env);
-    if ('help' in parsed) {
-      process.stdout.write(parsed.help);
-      process.exit(0);
-    }
-    return parsed.config;
-  } catch (err) {
-    if (err instanceof FlagError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  return parseOrExit(() => parseOperatorConfig(process.argv.slice(2), process.env));
 }
 
 async function main(): Promise<void> {
