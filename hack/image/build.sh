@@ -8,13 +8,18 @@
 #   IMAGE_PUSH="<ref> ..."                   push to these references (docker://, plain HTTP allowed for
 #                                            127.0.0.1 registries); `make image` pushes to the local
 #                                            cluster's registry when one runs
-# Prints the image ID.
+#   IMAGE_PLATFORMS="linux/amd64,..."        build one image per platform into a manifest list named IMAGE
+#                                            and push the whole list (`make release RELEASE_ENGINE=buildah`);
+#                                            platforms other than the host's need the host's binfmt_misc
+#                                            emulation (Debian's qemu-user-static), as Docker buildx does
+# Prints the image ID (with IMAGE_PLATFORMS: the manifest list's).
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 app_version=$(sed -n 's/^appVersion: *//p' "$ROOT/helm/kube-fledged/Chart.yaml")
 IMAGE="${IMAGE:-docker.io/kubefledgedts/kube-fledged:$app_version}"
 IMAGE_BASE="${IMAGE_BASE:-public}"
 IMAGE_PUSH="${IMAGE_PUSH:-}"
+IMAGE_PLATFORMS="${IMAGE_PLATFORMS:-}"
 ensure_buildah
 args=(--build-arg "NODE_VERSION=$IMAGE_NODE_VERSION" --build-arg "HELM_VERSION=$HELM_VERSION")
 case "$IMAGE_BASE" in
@@ -33,13 +38,30 @@ case "$IMAGE_BASE" in
   *) echo "hack/image/build.sh: IMAGE_BASE must be public or local, got '$IMAGE_BASE'" >&2; exit 2 ;;
 esac
 start=$SECONDS
-ilog "building $IMAGE (base: $IMAGE_BASE)"
-bah bud --quiet --isolation chroot --layers=false --target kube-fledged -f "$ROOT/Dockerfile" -t "$IMAGE" "${args[@]}" "$ROOT" >&2
-id=$(bah inspect --type image --format '{{.FromImageID}}' "$IMAGE")
+bud=(bud --quiet --isolation chroot --layers=false --target kube-fledged -f "$ROOT/Dockerfile" "${args[@]}")
+if [ -z "$IMAGE_PLATFORMS" ]; then
+  ilog "building $IMAGE (base: $IMAGE_BASE)"
+  bah "${bud[@]}" -t "$IMAGE" "$ROOT" >&2
+  id=$(bah inspect --type image --format '{{.FromImageID}}' "$IMAGE")
+else
+  # a manifest list of that name replaces an earlier list or image of the same name
+  bah manifest rm "$IMAGE" >/dev/null 2>&1 || bah rmi "$IMAGE" >/dev/null 2>&1 || true
+  bah manifest create "$IMAGE" >/dev/null
+  IFS=',' read -ra platforms <<< "$IMAGE_PLATFORMS"
+  for p in "${platforms[@]}"; do
+    ilog "building $IMAGE for $p (base: $IMAGE_BASE)"
+    bah "${bud[@]}" --platform "$p" --manifest "$IMAGE" "$ROOT" >&2
+  done
+  id=$(bah manifest inspect "$IMAGE" | sha256sum | cut -c1-64)
+fi
 ilog "built $IMAGE in $((SECONDS - start))s"
 for dest in $IMAGE_PUSH; do
   tls=(); [[ $dest == 127.0.0.1:* || $dest == localhost:* ]] && tls=(--tls-verify=false)
-  bah push --quiet "${tls[@]}" "$IMAGE" "docker://$dest" >&2
+  if [ -z "$IMAGE_PLATFORMS" ]; then
+    bah push --quiet "${tls[@]}" "$IMAGE" "docker://$dest" >&2
+  else
+    bah manifest push --quiet --all "${tls[@]}" "$IMAGE" "docker://$dest" >&2
+  fi
   ilog "pushed $dest"
 done
 echo "$id"

@@ -19,6 +19,8 @@ NODE_VERSION ?= 20.20.2
 HTTP_PROXY ?=
 HTTPS_PROXY ?=
 DOCKER ?= docker
+# make release: docker (Docker buildx with QEMU, as the original) or buildah (hack/image/build.sh, no daemon)
+RELEASE_ENGINE ?= docker
 KUBECTL ?= kubectl
 # helm: the one hack/build-binaries.sh builds (make binaries), else helm from PATH.
 HELM ?= $(shell . hack/versions.sh; if [ -x "$$HELM_BIN/helm" ]; then echo "$$HELM_BIN/helm"; else echo helm; fi)
@@ -111,7 +113,15 @@ webhook-server-image: ## build $(WEBHOOK_SERVER_IMAGE_REPO):$(RELEASE_VERSION)
 cri-client-image: ## build $(CRI_CLIENT_IMAGE_REPO):$(RELEASE_VERSION)
 	$(call image_build,cri-client,$(CRI_CLIENT_IMAGE_REPO))
 
-release: install-buildx kube-fledged-image ## build and push $(IMAGE_REPO):$(RELEASE_VERSION) and :latest for TARGET_PLATFORMS
+release: ## build and push $(IMAGE_REPO):$(RELEASE_VERSION) and :latest for TARGET_PLATFORMS (RELEASE_ENGINE=docker|buildah)
+ifeq ($(RELEASE_ENGINE),buildah)
+	IMAGE="$(IMAGE_REPO):$(RELEASE_VERSION)" IMAGE_BASE="$(IMAGE_BASE)" IMAGE_PLATFORMS="$(TARGET_PLATFORMS)" \
+	  IMAGE_PUSH="$(IMAGE_REPO):$(RELEASE_VERSION) $(IMAGE_REPO):latest" hack/image/build.sh
+else ifeq ($(RELEASE_ENGINE),docker)
+	$(MAKE) --no-print-directory install-buildx kube-fledged-image
+else
+	@echo "RELEASE_ENGINE must be docker (Docker buildx, as the original) or buildah (no daemon), got '$(RELEASE_ENGINE)'"; exit 2
+endif
 
 release-amd64: ## build and push the image for linux/amd64 only
 	$(MAKE) --no-print-directory release TARGET_PLATFORMS=linux/amd64

@@ -68,6 +68,19 @@ describe('install: Makefile targets', function () {
     expect(amd64[0]).to.contain(`-t docker.io/kubefledgedts/kube-fledged:${appVersion()}`);
   });
 
+  it('release RELEASE_ENGINE=buildah builds every TARGET_PLATFORMS into one list and pushes the version tag and :latest; a bad engine is refused', async () => {
+    const lines = await dryRun('release', 'RELEASE_ENGINE=buildah', 'IMAGE_REPO=registry.example/team/kf', 'TARGET_PLATFORMS=linux/amd64,linux/arm64/v8');
+    const cmd = lines.join(' ');
+    expect(cmd).to.contain(`IMAGE="registry.example/team/kf:${appVersion()}"`);
+    expect(cmd).to.contain('IMAGE_PLATFORMS="linux/amd64,linux/arm64/v8"');
+    expect(cmd).to.contain(`IMAGE_PUSH="registry.example/team/kf:${appVersion()} registry.example/team/kf:latest"`);
+    expect(cmd).to.contain('IMAGE_BASE="public"');
+    expect(cmd).to.contain('hack/image/build.sh');
+    expect(cmd).not.to.contain('buildx');
+    const err = await execFileAsync('make', ['--no-print-directory', 'release', 'RELEASE_ENGINE=podman'], { cwd: ROOT }).then(() => undefined, (e: { stdout?: string }) => e);
+    expect(err?.stdout).to.contain("RELEASE_ENGINE must be docker (Docker buildx, as the original) or buildah (no daemon), got 'podman'");
+  });
+
   it('image builds with buildah (hack/image/build.sh) and pushes to the local cluster registry when one runs', async () => {
     const [none] = await dryRun('image', 'CLUSTER_DIR=/nonexistent');
     expect(none).to.equal(`IMAGE="docker.io/kubefledgedts/kube-fledged:${appVersion()}" IMAGE_BASE="public" IMAGE_PUSH="" hack/image/build.sh`);
