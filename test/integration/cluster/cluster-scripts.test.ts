@@ -8,9 +8,11 @@ import * as net from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ROOT } from '../../support/cluster.js';
+import { freePort } from '../../e2e/install/support/install-env.js';
 
 const run = promisify(execFile);
-const ports = { ETCD_CLIENT_PORT: '33790', ETCD_PEER_PORT: '33800', APISERVER_PORT: '36443', KCM_PORT: '30257', SCHEDULER_PORT: '30259', KWOK_PORT: '30247' };
+// free ports picked at start: other local clusters (make test's second shard, other checkouts) may run here
+const ports: Record<string, string> = {};
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -25,10 +27,15 @@ function alive(pid: number): boolean {
 describe('local cluster scripts (make cluster-up / cluster-down)', function () {
   this.timeout(240_000);
   const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kf-cluster2-')), 'c');
-  const env = { ...process.env, ...ports, CLUSTER_DIR: dir, NODES: '1' };
+  let env: NodeJS.ProcessEnv = {};
   const up = () => run(path.join(ROOT, 'hack', 'cluster-up.sh'), [], { env });
   const down = () => run(path.join(ROOT, 'hack', 'cluster-down.sh'), [], { env });
   const pids = () => fs.readdirSync(path.join(dir, 'pids')).map((f) => Number(fs.readFileSync(path.join(dir, 'pids', f), 'utf8')));
+
+  before(async () => {
+    for (const k of ['ETCD_CLIENT_PORT', 'ETCD_PEER_PORT', 'APISERVER_PORT', 'KCM_PORT', 'SCHEDULER_PORT', 'KWOK_PORT']) ports[k] = String(await freePort());
+    env = { ...process.env, ...ports, CLUSTER_DIR: dir, NODES: '1' };
+  });
 
   after(async () => {
     await down().catch(() => undefined);
