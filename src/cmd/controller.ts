@@ -173,6 +173,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const metrics = createControllerMetrics();
+  metrics.imagePullDeadline.set(config.imagePullDeadlineMs / 1000);
   const kc = withRequestLayer(loaded, {
     qps: config.kubeApiQps, burst: config.kubeApiBurst, log, onRetry: () => metrics.apiRetries.inc(),
   });

@@ -38,6 +38,7 @@ export class Controller {
   private started = false;
   private stopping = false;
   private workersEnded = false;
+  private withdrawCacheSeries?: () => void;
 
   constructor(
     private readonly config: ControllerConfig,
@@ -77,6 +78,8 @@ export class Controller {
     const core = kc.makeApiClient(CoreV1Api);
     const batch = kc.makeApiClient(BatchV1Api);
     const onRestart = (resource: string) => () => this.metrics?.watchRestarts.inc({ resource });
+    // this term (the leader's) exports the per-cache series from its index until it stops
+    this.withdrawCacheSeries = this.metrics?.exportCaches(() => this.index.all().map(([, cache]) => cache));
 
     this.nodes = restartingInformer<k8s.V1Node>({
       kc, path: '/api/v1/nodes', list: () => core.listNode(), log, resource: 'nodes', onRestart: onRestart('nodes'),
@@ -299,6 +302,7 @@ export class Controller {
    */
   async stop(drainTimeoutMs = 20_000): Promise<boolean> {
     this.stopping = true;
+    this.withdrawCacheSeries?.();
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     this.refreshTimer = undefined;
     this.warmer?.stop();
