@@ -1,7 +1,8 @@
 // A real Prometheus scrapes a controller started by the test against the local cluster while
 // ImageCaches are created on kwok nodes; every query of the chart's dashboard and every alert of its
 // PrometheusRule is then sent to Prometheus's HTTP API and must return data; promtool checks the rules
-// and Prometheus evaluates them (the Failed, Processing and no-leader alerts are seen firing).
+// and Prometheus evaluates them (the Failed and Processing alerts are seen firing for the right caches
+// and only those, and resolving when a cache is deleted; the no-leader alert once the controller stops).
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -33,6 +34,8 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
   const sel = { 'kf-suite': suite };
   const nodes = [`${suite}-a`, `${suite}-b`];
   let ns: string;
+  /** A second namespace: the Failed cache lives there, so the alert's namespace is seen to be the cache's. */
+  let ns2: string;
   let ctrl: ControllerProcess | undefined;
   let sa: { file: string; cleanup: () => Promise<void> } | undefined;
   let prom: PrometheusProcess | undefined;
@@ -40,8 +43,12 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
   let ruleGroups: unknown[] = [];
   let dashboard: Dashboard;
 
-  const firing = async (alert: string) =>
-    (await prom!.api<{ alerts: { labels: Record<string, string>; state: string }[] }>('alerts')).alerts.find((a) => a.labels.alertname === alert && a.state === 'firing');
+  const firingAll = async (alert: string) =>
+    (await prom!.api<{ alerts: { labels: Record<string, string>; state: string }[] }>('alerts')).alerts.filter((a) => a.labels.alertname === alert && a.state === 'firing');
+  const firing = async (alert: string) => (await firingAll(alert))[0];
+  /** "namespace/name=status" of every cache whose kubefledged_imagecache_status is 1 in Prometheus, sorted. */
+  const cacheStatuses = async () => (await prom!.query(`kubefledged_imagecache_status{namespace="${ns}"} == 1`)).result
+    .map((r) => `${r.metric.imagecache_namespace}/${r.metric.imagecache}=${r.metric.status}`).sort();
 
   before(async function () {
     // Skipped only when Prometheus is missing and cannot be installed (not root): as root the helper installs
@@ -53,6 +60,7 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     }
     await ensureCrd();
     ns = await createNamespace(core, 'kf-obs');
+    ns2 = await createNamespace(core, 'kf-obs-b');
     for (const n of nodes) await core.createNode({ body: fakeNode(n, { labels: sel }) });
     await eventually('suite nodes Ready', async () => {
       const list = (await core.listNode({ labelSelector: `kf-suite=${suite}` })).items;
@@ -61,8 +69,9 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
 
     // the rules as the chart renders them for a release in the test namespace (whose scrape carries
     // namespace=<ns>, as a ServiceMonitor's does), with short `for`s so that they fire within the test
+    // (Processing: 10 s beyond the controller's 20 s pull deadline)
     const { objects } = await render({ metrics: {
-      grafanaDashboard: { enabled: true }, prometheusRule: { enabled: true, failedFor: '0s', processingFor: '2s', noLeaderFor: '0s' },
+      grafanaDashboard: { enabled: true }, prometheusRule: { enabled: true, failedFor: '0s', processingFor: '10s', noLeaderFor: '0s' },
     } }, 'kube-fledged', ns);
     const rule = one(objects, 'PrometheusRule');
     // the dashboard as the chart ships it, in its ConfigMap
@@ -73,8 +82,10 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     const metricsPort = await freePort();
     sa = await serviceAccountKubeconfig(kc, ns);
     ctrl = new ControllerProcess(sa.file, [
+      // one pull at a time per registry host: the cache of eight slow images on two nodes stays Processing
+      // for 96 s or more (sixteen pulls of 6-16 s each, one after the other), beyond the pull deadline
       `--metrics-bind-address=127.0.0.1:${metricsPort}`, '--image-pull-deadline-duration=20s', '--image-cache-refresh-frequency=0s',
-      '--leader-elect=true',
+      '--max-pulls-per-registry=1', '--leader-elect=true',
     ], { KUBEFLEDGED_NAMESPACE: ns }).start();
     await eventually('controller /metrics', async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok, 120_000, 300)
       .catch((err: unknown) => { console.log(ctrl?.dump()); throw err; });
@@ -90,6 +101,7 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     await ctrl?.stop();
     await sa?.cleanup();
     if (ns) await deleteNamespace(core, ns);
+    if (ns2) await deleteNamespace(core, ns2);
     for (const n of nodes) await core.deleteNode({ name: n }).catch(() => undefined);
   });
 
@@ -115,34 +127,62 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: [{ name: 'kube-fledged', rules: defaults }] }));
     const sel = 'namespace="kube-fledged", job="kf"';
-    const base = { namespace: 'kube-fledged', job: 'kf', severity: 'warning' };
+    const base = { job: 'kf', severity: 'warning' };
     const alerts = (alertname: string, at: string, exp: Record<string, string>[]) => ({ eval_time: at, alertname, exp_alerts: exp.map((l) => ({ exp_labels: l })) });
+    const status = (cache: string, st: string, instance: string, values: string) =>
+      ({ series: `kubefledged_imagecache_status{${sel}, instance="${instance}", imagecache_namespace="apps", imagecache="${cache}", status="${st}"}`, values });
     const tests = {
       rule_files: ['rules.yaml'],
       evaluation_interval: '1m',
       tests: [
         {
-          // a first failure (the series appears at 2m with 1), then a second at 30m; two replicas, one leads
+          // cache "bad" is Failed from 2m to 12m, then Succeeded; replica b also exports it 5m-7m (a leader
+          // handover seen by two scrapes): still one alert. Cache "ok" is never Failed. Series of another
+          // release's namespace are not this release's alerts.
           interval: '1m',
           input_series: [
-            { series: `kubefledged_reconcile_total{${sel}, operation="create", result="Failed"}`, values: '_ _ 1+0x27 2+0x30' },
-            { series: `kubefledged_imagecache_operations_in_progress{${sel}, instance="a"}`, values: '1+0x3 0 1+0x10 0+0x40' },
+            status('bad', 'Failed', 'a', '0 0 1+0x10 0+0x20'),
+            status('bad', 'Succeeded', 'a', '0 0 0+0x10 1+0x20'),
+            status('bad', 'Failed', 'b', '_ _ _ _ _ 1 1 1 stale'),
+            status('ok', 'Failed', 'a', '0+0x30'),
+            status('ok', 'Succeeded', 'a', '1+0x30'),
+            { series: 'kubefledged_imagecache_status{namespace="other", job="kf", imagecache_namespace="apps", imagecache="theirs", status="Failed"}', values: '1+0x30' },
+          ],
+          alert_rule_test: [
+            alerts('KubeFledgedImageCacheFailed', '1m', []),
+            alerts('KubeFledgedImageCacheFailed', '2m', [{ ...base, namespace: 'apps', imagecache: 'bad' }]),
+            alerts('KubeFledgedImageCacheFailed', '6m', [{ ...base, namespace: 'apps', imagecache: 'bad' }]),
+            alerts('KubeFledgedImageCacheFailed', '12m', [{ ...base, namespace: 'apps', imagecache: 'bad' }]),
+            alerts('KubeFledgedImageCacheFailed', '13m', []),
+          ],
+        },
+        {
+          // cache "slow" Processing from 1m (startTime 60 s) to 20m; cache "quick" from 2m to 4m; a 5-minute
+          // pull deadline reported by two replicas. "slow" passes the deadline after 6m (pending from 7m)
+          // and fires 5m later (processingFor); it resolves when it stops Processing. "quick" never fires.
+          interval: '1m',
+          input_series: [
+            { series: `kubefledged_imagecache_operation_start_time_seconds{${sel}, instance="a", imagecache_namespace="apps", imagecache="slow", operation="refresh"}`, values: '_ 60+0x19 stale' },
+            { series: `kubefledged_imagecache_operation_start_time_seconds{${sel}, instance="a", imagecache_namespace="apps", imagecache="quick", operation="create"}`, values: '_ _ 120+0x2 stale' },
+            { series: `kubefledged_image_pull_deadline_seconds{${sel}, instance="a"}`, values: '300+0x30' },
+            { series: `kubefledged_image_pull_deadline_seconds{${sel}, instance="b"}`, values: '300+0x30' },
+          ],
+          alert_rule_test: [
+            alerts('KubeFledgedOperationProcessingTooLong', '4m', []),
+            alerts('KubeFledgedOperationProcessingTooLong', '11m', []),
+            alerts('KubeFledgedOperationProcessingTooLong', '12m', [{ ...base, namespace: 'apps', imagecache: 'slow', operation: 'refresh' }]),
+            alerts('KubeFledgedOperationProcessingTooLong', '20m', [{ ...base, namespace: 'apps', imagecache: 'slow', operation: 'refresh' }]),
+            alerts('KubeFledgedOperationProcessingTooLong', '21m', []),
+          ],
+        },
+        {
+          // a leader until 9m (a, then b), none from 10m: fires 5m later
+          interval: '1m',
+          input_series: [
             { series: `kubefledged_leader{${sel}, instance="a"}`, values: '1+0x5 0+0x60' },
             { series: `kubefledged_leader{${sel}, instance="b"}`, values: '0+0x5 1+0x3 0+0x60' },
           ],
           alert_rule_test: [
-            alerts('KubeFledgedImageCacheFailed', '1m', []),
-            alerts('KubeFledgedImageCacheFailed', '3m', [{ ...base, operation: 'create' }]),
-            alerts('KubeFledgedImageCacheFailed', '15m', [{ ...base, operation: 'create' }]),
-            alerts('KubeFledgedImageCacheFailed', '18m', []),
-            alerts('KubeFledgedImageCacheFailed', '31m', [{ ...base, operation: 'create' }]),
-            alerts('KubeFledgedImageCacheFailed', '50m', []),
-            // in progress 0-3m, a break at 4m, again 5m-15m: fires only once 5m have passed without a break
-            alerts('KubeFledgedOperationProcessingTooLong', '4m', []),
-            alerts('KubeFledgedOperationProcessingTooLong', '9m', []),
-            alerts('KubeFledgedOperationProcessingTooLong', '11m', [base]),
-            alerts('KubeFledgedOperationProcessingTooLong', '17m', []),
-            // a leader until 9m (a, then b), none from 10m: fires 5m later
             alerts('KubeFledgedNoLeader', '8m', []),
             alerts('KubeFledgedNoLeader', '12m', []),
             alerts('KubeFledgedNoLeader', '15m', [{ severity: 'warning' }]),
@@ -171,20 +211,34 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     await eventually('kubefledged_leader 1', async () => (await prom!.query(`kubefledged_leader{namespace="${ns}"} == 1`)).result.length === 1, 60_000, 500);
   });
 
-  it('while ImageCaches succeed, fail and stay Processing, KubeFledgedImageCacheFailed and KubeFledgedOperationProcessingTooLong fire', async () => {
-    await ics.create(ns, 'ok', { cacheSpec: [{ images: ['registry.example/app:1', 'registry.example/web:2'], nodeSelector: sel }] });
-    await ics.create(ns, 'bad', { cacheSpec: [{ images: ['crash.invalid/tool:1', 'fail.invalid/missing:1'], nodeSelector: sel }] });
-    await ics.create(ns, 'slow', { cacheSpec: [{ images: ['slow.invalid/big:1'], nodeSelector: sel }] });
+  it('while ImageCaches succeed, fail and stay Processing, the per-cache alerts fire for the right caches and only those', async () => {
+    await ics.create(ns, 'ok', { cacheSpec: [{ images: ['registry-a.example/app:1', 'registry-b.example/web:2'], nodeSelector: sel }] });
+    // Failed at the pull deadline (the missing image waits for it): Processing about 20 s, less than the
+    // deadline plus processingFor, so it never has the Processing alert
+    await ics.create(ns2, 'bad', { cacheSpec: [{ images: ['crash.invalid/tool:1', 'fail.invalid/missing:1'], nodeSelector: { 'kubernetes.io/hostname': nodes[0]! } }] });
+    await ics.create(ns, 'slow', { cacheSpec: [{ images: [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `slow.invalid/big-${i}:1`), nodeSelector: sel }] });
     const started = Date.now();
-    await eventually('KubeFledgedOperationProcessingTooLong firing', () => firing('KubeFledgedOperationProcessingTooLong'), 60_000, 500);
-    console.log(`      KubeFledgedOperationProcessingTooLong fired ${((Date.now() - started) / 1000).toFixed(1)} s after the caches were created`);
-    expect((await ics.waitFinal(ns, 'ok', 'ImageCacheCreate')).status!.status).to.equal('Succeeded');
-    expect((await ics.waitFinal(ns, 'slow', 'ImageCacheCreate')).status!.status).to.equal('Succeeded');
-    expect((await ics.waitFinal(ns, 'bad', 'ImageCacheCreate')).status!.status).to.equal('Failed');
-    const alert = await eventually('KubeFledgedImageCacheFailed firing', () => firing('KubeFledgedImageCacheFailed'), 60_000, 500);
-    expect(alert.labels).to.include({ namespace: ns, job: 'kube-fledged', operation: 'create', severity: 'warning' });
-    // once nothing is Processing, the Processing alert resolves
-    await eventually('KubeFledgedOperationProcessingTooLong resolved', async () => !(await firing('KubeFledgedOperationProcessingTooLong')), 60_000, 500);
+    await eventually('KubeFledgedOperationProcessingTooLong firing', () => firing('KubeFledgedOperationProcessingTooLong'), 90_000, 500);
+    console.log(`      KubeFledgedOperationProcessingTooLong fired ${((Date.now() - started) / 1000).toFixed(1)} s after the caches were created (pull deadline 20 s + 10 s)`);
+    const took = (c: { status?: { startTime?: string; completionTime?: string } }) =>
+      `${((Date.parse(c.status?.completionTime ?? '') - Date.parse(c.status?.startTime ?? '')) / 1000).toFixed(0)} s`;
+    const ok = await ics.waitFinal(ns, 'ok', 'ImageCacheCreate');
+    const bad = await ics.waitFinal(ns2, 'bad', 'ImageCacheCreate');
+    console.log(`      ok: ${ok.status!.status} in ${took(ok)}, bad: ${bad.status!.status} in ${took(bad)}`);
+    expect(ok.status!.status).to.equal('Succeeded');
+    expect(bad.status!.status).to.equal('Failed');
+    expect((await firingAll('KubeFledgedOperationProcessingTooLong')).map((a) => a.labels)).to.deep.equal([
+      { alertname: 'KubeFledgedOperationProcessingTooLong', namespace: ns, imagecache: 'slow', operation: 'create', job: 'kube-fledged', severity: 'warning' },
+    ]);
+    expect((await ics.get(ns, 'slow')).status!.status, 'slow is still Processing (the later tests need it)').to.equal('Processing');
+    await eventually('each cache\'s status in Prometheus', async () => {
+      const now = await cacheStatuses();
+      return now.join(' ') === [`${ns2}/bad=Failed`, `${ns}/ok=Succeeded`, `${ns}/slow=Processing`].sort().join(' ');
+    }, 30_000, 500).catch(async (err: unknown) => { console.log(await cacheStatuses()); throw err; });
+    await eventually('KubeFledgedImageCacheFailed firing', () => firing('KubeFledgedImageCacheFailed'), 60_000, 500);
+    expect((await firingAll('KubeFledgedImageCacheFailed')).map((a) => a.labels)).to.deep.equal([
+      { alertname: 'KubeFledgedImageCacheFailed', namespace: ns2, imagecache: 'bad', job: 'kube-fledged', severity: 'warning' },
+    ]);
   });
 
   it('every dashboard panel query returns data from Prometheus', async () => {
@@ -228,15 +282,28 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
       const res = await prom!.query(r.expr);
       expect(res.resultType, r.alert).to.equal('vector');
     }
-    // the Failed alert has data now; the others evaluate to no sample while a leader runs and nothing is Processing
-    expect((await prom!.query(rules[0]!.expr)).result).to.have.length(1);
-    // each selector of the alerts matches this scrape (the expression without its comparison has data)
-    expect((await prom!.query(`max by (namespace, job) (kubefledged_imagecache_operations_in_progress{namespace="${ns}"})`)).result).to.have.length(1);
+    // the Failed and Processing alerts have one sample each now (bad, slow); no-leader none while a leader runs
+    expect((await prom!.query(rules[0]!.expr)).result.map((r) => r.metric.imagecache)).to.deep.equal(['bad']);
+    expect((await prom!.query(rules[1]!.expr)).result.map((r) => r.metric.imagecache)).to.deep.equal(['slow']);
+    expect((await prom!.query(rules[2]!.expr)).result).to.deep.equal([]);
+    // each selector of the alerts matches this scrape
+    expect((await prom!.query(`kubefledged_image_pull_deadline_seconds{namespace="${ns}"}`)).result[0]!.value![1]).to.equal('20');
     expect((await prom!.query(`sum(kubefledged_leader{namespace="${ns}"}) or vector(0)`)).result[0]!.value![1]).to.equal('1');
     const groups = await prom!.api<{ groups: { rules: RuleState[] }[] }>('rules');
     const loaded = groups.groups.flatMap((g) => g.rules);
     expect(loaded.map((r) => r.name)).to.deep.equal(rules.map((r) => r.alert));
     for (const r of loaded) expect(r.health, `${r.name}: ${r.lastError ?? ''}`).to.equal('ok');
+  });
+
+  it('a deleted cache loses its series and its alert resolves', async () => {
+    await ics.delete(ns, 'slow');
+    const deleted = Date.now();
+    await eventually('no series of the deleted cache', async () =>
+      (await prom!.query(`{__name__=~"kubefledged_imagecache_status|kubefledged_imagecache_operation_start_time_seconds", imagecache="slow"}`)).result.length === 0, 30_000, 500);
+    await eventually('KubeFledgedOperationProcessingTooLong resolved', async () => (await firingAll('KubeFledgedOperationProcessingTooLong')).length === 0, 30_000, 500);
+    console.log(`      the deleted cache's series went and its alert resolved ${((Date.now() - deleted) / 1000).toFixed(1)} s after the delete`);
+    expect(await cacheStatuses()).to.deep.equal([`${ns2}/bad=Failed`, `${ns}/ok=Succeeded`].sort());
+    expect((await firingAll('KubeFledgedImageCacheFailed')).map((a) => a.labels.imagecache)).to.deep.equal(['bad']);
   });
 
   it('KubeFledgedNoLeader fires once the controller is gone', async () => {

@@ -85,7 +85,7 @@ describe('install: chart observability (Grafana dashboard, PrometheusRule)', fun
   });
 
   describe('PrometheusRule', () => {
-    it('has the three alerts, selecting the release namespace, with the pull deadline as the Processing limit', async () => {
+    it('has the three alerts, selecting the release namespace, per cache, with the pull deadline as the Processing limit', async () => {
       const rule = await renderRule({}, 'kf-ns');
       expect(rule.apiVersion).to.equal('monitoring.coreos.com/v1');
       expect(rule.metadata).to.include({ name: 'kube-fledged-controller', namespace: 'kf-ns' });
@@ -99,7 +99,14 @@ describe('install: chart observability (Grafana dashboard, PrometheusRule)', fun
       }
       const byName = Object.fromEntries(rules.map((r) => [r.alert, r]));
       expect(byName.KubeFledgedImageCacheFailed!.for).to.equal('0s');
-      expect(byName.KubeFledgedImageCacheFailed!.expr).to.contain('[15m]').and.contain('offset 15m');
+      expect(byName.KubeFledgedImageCacheFailed!.expr).to.contain('kubefledged_imagecache_status{namespace="kf-ns", status="Failed"}');
+      // one alert per cache, the cache's namespace as the alert's namespace
+      for (const a of ['KubeFledgedImageCacheFailed', 'KubeFledgedOperationProcessingTooLong']) {
+        expect(byName[a]!.expr, a).to.match(/^max by \(namespace, imagecache,/)
+          .and.contain('"namespace", "$1", "imagecache_namespace", "(.*)"');
+      }
+      expect(byName.KubeFledgedOperationProcessingTooLong!.expr).to.contain('time() - kubefledged_imagecache_operation_start_time_seconds{namespace="kf-ns"}')
+        .and.contain('max by (namespace, job) (kubefledged_image_pull_deadline_seconds{namespace="kf-ns"})');
       expect(byName.KubeFledgedOperationProcessingTooLong!.for).to.equal('5m');
       expect(byName.KubeFledgedNoLeader!.for).to.equal('5m');
     });
@@ -116,7 +123,7 @@ describe('install: chart observability (Grafana dashboard, PrometheusRule)', fun
     it('takes its selector, durations, severity and labels from values', async () => {
       const rule = await renderRule({
         selector: 'job="kf"', severity: 'critical', additionalAlertLabels: { team: 'platform' }, labels: { release: 'prom' },
-        failedWindow: '1h', failedFor: '2m', processingFor: '1h30m', noLeaderFor: '30s',
+        failedFor: '2m', processingFor: '1h30m', noLeaderFor: '30s',
       });
       expect(rule.metadata.labels).to.include({ release: 'prom' });
       const byName = Object.fromEntries(alertRules(rule).map((r) => [r.alert, r]));
@@ -125,20 +132,21 @@ describe('install: chart observability (Grafana dashboard, PrometheusRule)', fun
         expect(r.labels).to.deep.equal({ severity: 'critical', team: 'platform' });
       }
       expect(byName.KubeFledgedImageCacheFailed).to.include({ for: '2m' });
-      expect(byName.KubeFledgedImageCacheFailed!.expr).to.contain('[1h]').and.contain('offset 1h');
       expect(byName.KubeFledgedOperationProcessingTooLong).to.include({ for: '1h30m' });
       expect(byName.KubeFledgedNoLeader).to.include({ for: '30s' });
     });
 
-    it('follows args.controllerImagePullDeadlineDuration when processingFor is empty', async () => {
-      const { objects } = await render({ args: { controllerImagePullDeadlineDuration: '12m' }, metrics: { prometheusRule: { enabled: true } } });
+    it('reads the pull deadline from the controller (any flag value renders), processingFor being the margin', async () => {
+      const { objects } = await render({ args: { controllerImagePullDeadlineDuration: '1.5h' }, metrics: { prometheusRule: { enabled: true } } });
       const r = alertRules(one(objects, 'PrometheusRule')).find((a) => a.alert === 'KubeFledgedOperationProcessingTooLong');
-      expect(r?.for).to.equal('12m');
+      expect(r?.for).to.equal('5m');
+      expect(r?.expr).to.not.contain('1.5h');
     });
 
     const refused: [string, Record<string, unknown>, RegExp][] = [
-      ['a pull deadline Prometheus cannot read', { args: { controllerImagePullDeadlineDuration: '1.5h' }, metrics: { prometheusRule: { enabled: true } } },
-        /metrics.prometheusRule.processingFor: "1.5h" \(from args.controllerImagePullDeadlineDuration when empty\) is not a Prometheus duration: set metrics.prometheusRule.processingFor/],
+      ['a fractional processingFor', { metrics: { prometheusRule: { enabled: true, processingFor: '1.5h' } } }, /processingFor/],
+      ['an empty processingFor', { metrics: { prometheusRule: { enabled: true, processingFor: '' } } }, /processingFor/],
+      ['failedWindow (removed: the Failed alert follows the cache\'s status)', { metrics: { prometheusRule: { enabled: true, failedWindow: '15m' } } }, /failedWindow/],
       ['a fractional failedFor', { metrics: { prometheusRule: { enabled: true, failedFor: '0.5m' } } }, /failedFor/],
       ['an unknown key', { metrics: { prometheusRule: { enabled: true, interval: '1m' } } }, /interval/],
       ['an unknown dashboard key', { metrics: { grafanaDashboard: { enabled: true, folder: 'x' } } }, /folder/],
