@@ -25,6 +25,16 @@ const execFileAsync = promisify(execFile);
 
 interface RuleState { name: string; health: string; lastError?: string; state?: string }
 
+/** A replica's /metrics text ('' while it does not answer). */
+async function scrape(target: string): Promise<string> {
+  try {
+    const res = await fetch(`http://${target}/metrics`);
+    return res.ok ? await res.text() : '';
+  } catch {
+    return '';
+  }
+}
+
 describe('observability: a real Prometheus scrapes the controller; dashboard queries and alerts return data', function () {
   this.timeout(300_000);
   const kc = adminKubeConfig();
@@ -37,6 +47,10 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
   /** A second namespace: the Failed cache lives there, so the alert's namespace is seen to be the cache's. */
   let ns2: string;
   let ctrl: ControllerProcess | undefined;
+  /** A second replica, started once the first leads: a standby until the handover test. */
+  let standby: ControllerProcess | undefined;
+  let leaderTarget = '';
+  let standbyTarget = '';
   let sa: { file: string; cleanup: () => Promise<void> } | undefined;
   let prom: PrometheusProcess | undefined;
   let rules: AlertRule[] = [];
@@ -79,19 +93,24 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     rules = alertRules(rule);
     ruleGroups = (rule.spec as { groups: unknown[] }).groups;
 
-    const metricsPort = await freePort();
     sa = await serviceAccountKubeconfig(kc, ns);
-    ctrl = new ControllerProcess(sa.file, [
+    const replica = (target: string) => new ControllerProcess(sa!.file, [
       // one pull at a time per registry host: the cache of eight slow images on two nodes stays Processing
       // for 96 s or more (sixteen pulls of 6-16 s each, one after the other), beyond the pull deadline
-      `--metrics-bind-address=127.0.0.1:${metricsPort}`, '--image-pull-deadline-duration=20s', '--image-cache-refresh-frequency=0s',
+      `--metrics-bind-address=${target}`, '--image-pull-deadline-duration=20s', '--image-cache-refresh-frequency=0s',
       '--max-pulls-per-registry=1', '--leader-elect=true',
     ], { KUBEFLEDGED_NAMESPACE: ns }).start();
-    await eventually('controller /metrics', async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).ok, 120_000, 300)
+    leaderTarget = `127.0.0.1:${await freePort()}`;
+    standbyTarget = `127.0.0.1:${await freePort()}`;
+    ctrl = replica(leaderTarget);
+    await eventually('the first replica leads', async () => /^kubefledged_leader 1$/m.test(await scrape(leaderTarget)), 120_000, 300)
       .catch((err: unknown) => { console.log(ctrl?.dump()); throw err; });
+    standby = replica(standbyTarget);
+    await eventually('the second replica serves /metrics', async () => /^kubefledged_leader 0$/m.test(await scrape(standbyTarget)), 120_000, 300)
+      .catch((err: unknown) => { console.log(standby?.dump()); throw err; });
 
     // assigned before it starts, so that after() stops it and removes its directory whatever happens
-    prom = new PrometheusProcess({ jobName: 'kube-fledged', targets: [`127.0.0.1:${metricsPort}`], targetLabels: { namespace: ns }, ruleGroups });
+    prom = new PrometheusProcess({ jobName: 'kube-fledged', targets: [leaderTarget, standbyTarget], targetLabels: { namespace: ns }, ruleGroups });
     await prom.start();
   });
 
@@ -99,6 +118,7 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     if (process.env.KF_TEST_LOGS) console.log(ctrl?.dump(), prom?.dump());
     await prom?.stop();
     await ctrl?.stop();
+    await standby?.stop();
     await sa?.cleanup();
     if (ns) await deleteNamespace(core, ns);
     if (ns2) await deleteNamespace(core, ns2);
@@ -106,7 +126,7 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
   });
 
   afterEach(function () {
-    if (this.currentTest?.state === 'failed') console.log(ctrl?.dump(), '\n--- prometheus ---\n', prom?.dump());
+    if (this.currentTest?.state === 'failed') console.log(ctrl?.dump(), '\n--- standby ---\n', standby?.dump(), '\n--- prometheus ---\n', prom?.dump());
   });
 
   it('promtool accepts the rendered rules, with the chart defaults and as loaded here', async () => {
@@ -203,12 +223,13 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     expect(res.stdout).to.match(/SUCCESS/);
   });
 
-  it('scrapes the controller: the target is up and the controller leads', async () => {
-    await eventually('target up', async () => {
+  it('scrapes both replicas: the targets are up and one of them leads', async () => {
+    await eventually('targets up', async () => {
       const t = await prom!.api<{ activeTargets: { health: string; labels: Record<string, string> }[] }>('targets');
-      return t.activeTargets.length === 1 && t.activeTargets[0]!.health === 'up' && t.activeTargets[0]!.labels.namespace === ns;
+      return t.activeTargets.length === 2 && t.activeTargets.every((a) => a.health === 'up' && a.labels.namespace === ns);
     }, 30_000, 500);
-    await eventually('kubefledged_leader 1', async () => (await prom!.query(`kubefledged_leader{namespace="${ns}"} == 1`)).result.length === 1, 60_000, 500);
+    await eventually('kubefledged_leader 1 on the first replica', async () =>
+      (await prom!.query(`kubefledged_leader{namespace="${ns}"} == 1`)).result.map((r) => r.metric.instance).join() === leaderTarget, 60_000, 500);
   });
 
   it('while ImageCaches succeed, fail and stay Processing, the per-cache alerts fire for the right caches and only those', async () => {
@@ -309,12 +330,29 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     expect((await firingAll('KubeFledgedImageCacheFailed')).map((a) => a.labels.imagecache)).to.deep.equal(['bad']);
   });
 
-  it('KubeFledgedNoLeader fires once the controller is gone', async () => {
-    expect(await firing('KubeFledgedNoLeader')).to.equal(undefined);
+  it('only the leader exports the per-cache series; after a handover the new leader does, and the alert stays', async () => {
+    const exporters = async () => (await prom!.query(`count by (instance) (kubefledged_imagecache_status{namespace="${ns}"})`)).result.map((r) => r.metric.instance);
+    expect(await exporters()).to.deep.equal([leaderTarget]);
+    const text = await scrape(standbyTarget);
+    expect(text).to.match(/^kubefledged_leader 0$/m).and.match(/^kubefledged_image_pull_deadline_seconds 20$/m);
+    expect(text, 'a standby has no per-cache series').to.not.match(/^kubefledged_imagecache_(status|operation_start_time_seconds)\{/m);
+    // a graceful stop releases the Lease: the standby takes over and exports what its own watch knows
     await ctrl!.stop();
+    const stopped = Date.now();
+    await eventually('the second replica exports the caches', async () => (await exporters()).join() === standbyTarget, 60_000, 500);
+    console.log(`      the new leader's per-cache series in Prometheus ${((Date.now() - stopped) / 1000).toFixed(1)} s after the first replica stopped`);
+    expect(await cacheStatuses()).to.deep.equal([`${ns2}/bad=Failed`, `${ns}/ok=Succeeded`].sort());
+    expect((await firingAll('KubeFledgedImageCacheFailed')).map((a) => a.labels)).to.deep.equal([
+      { alertname: 'KubeFledgedImageCacheFailed', namespace: ns2, imagecache: 'bad', job: 'kube-fledged', severity: 'warning' },
+    ]);
+  });
+
+  it('KubeFledgedNoLeader fires once no replica is left', async () => {
+    expect(await firing('KubeFledgedNoLeader')).to.equal(undefined);
+    await standby!.stop();
     const started = Date.now();
     await eventually('KubeFledgedNoLeader firing', () => firing('KubeFledgedNoLeader'), 60_000, 500);
-    console.log(`      KubeFledgedNoLeader fired ${((Date.now() - started) / 1000).toFixed(1)} s after the controller stopped`);
-    expect((await prom!.query(`up{namespace="${ns}"}`)).result[0]!.value![1]).to.equal('0');
+    console.log(`      KubeFledgedNoLeader fired ${((Date.now() - started) / 1000).toFixed(1)} s after the last replica stopped`);
+    expect((await prom!.query(`up{namespace="${ns}"}`)).result.map((r) => r.value![1])).to.deep.equal(['0', '0']);
   });
 });
