@@ -123,15 +123,18 @@ describe('operator/metrics: per-cache series', () => {
     term.index.set(cache('a', 'one', { status: 'Failed' }));
     expect(await samples(m, 'kubefledged_imagecache_status')).to.deep.equal([]);
     const started = term.start().catch(() => undefined);
-    expect((await samples(m, 'kubefledged_imagecache_status')).filter((l) => l.endsWith(' 1'))).to.deep.equal([
-      '{imagecache_namespace="a",imagecache="one",status="Failed"} 1',
-    ]);
-    term.index.delete(cache('a', 'one'));
-    expect(await samples(m, 'kubefledged_imagecache_status')).to.deep.equal([]);
-    term.index.set(cache('a', 'two', { status: 'Succeeded' }));
-    expect(await samples(m, 'kubefledged_imagecache_status')).to.have.length(CACHE_STATUSES.length);
-    await term.stop(0);
-    await started;
+    try {
+      expect((await samples(m, 'kubefledged_imagecache_status')).filter((l) => l.endsWith(' 1'))).to.deep.equal([
+        '{imagecache_namespace="a",imagecache="one",status="Failed"} 1',
+      ]);
+      term.index.delete(cache('a', 'one'));
+      expect(await samples(m, 'kubefledged_imagecache_status')).to.deep.equal([]);
+      term.index.set(cache('a', 'two', { status: 'Succeeded' }));
+      expect(await samples(m, 'kubefledged_imagecache_status')).to.have.length(CACHE_STATUSES.length);
+    } finally {
+      await term.stop(0); // its watches stop retrying, whatever the assertions said
+      await started;
+    }
     expect(await samples(m, 'kubefledged_imagecache_status')).to.deep.equal([]);
   });
 });
