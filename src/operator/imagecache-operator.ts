@@ -19,9 +19,14 @@ const Operator = sdk.default;
 const { ResourceMetaImpl, ResourceEventType } = sdk;
 
 /** The ImageCaches the controller has seen, by key, with a uid -> key map for Job/pod events. */
+/** How many deleted objects' uids the index remembers (oldest forgotten first). */
+const DELETED_UIDS_KEPT = 10_000;
+
 export class ImageCacheIndex {
   private readonly byKey = new Map<string, ImageCache>();
   private readonly keyByUid = new Map<string, string>();
+  /** uids of deleted caches: a write's answer that arrives after the delete must not bring one back. */
+  private readonly deletedUids = new Set<string>();
 
   set(cache: ImageCache): string {
     const key = `${cache.metadata.namespace}/${cache.metadata.name}`;
@@ -31,8 +36,13 @@ export class ImageCacheIndex {
   }
   delete(cache: ImageCache): string {
     const key = `${cache.metadata.namespace}/${cache.metadata.name}`;
-    this.byKey.delete(key);
-    if (cache.metadata.uid) this.keyByUid.delete(cache.metadata.uid);
+    const uid = cache.metadata.uid;
+    if (!uid || this.byKey.get(key)?.metadata.uid === uid) this.byKey.delete(key);
+    if (uid) {
+      this.keyByUid.delete(uid);
+      this.deletedUids.add(uid);
+      if (this.deletedUids.size > DELETED_UIDS_KEPT) this.deletedUids.delete(this.deletedUids.values().next().value as string);
+    }
     return key;
   }
   get(key: string): ImageCache | undefined {
@@ -42,9 +52,11 @@ export class ImageCacheIndex {
    * Records a cache unless the index already holds a newer copy of the same object (a write's answer
    * can arrive before the watch delivers older events). resourceVersions are compared as numbers when
    * both are numeric (etcd revisions); otherwise the newer arrival wins (writes are conditional anyway).
+   * A copy of a deleted object (same uid) is never recorded again.
    */
   setIfNewer(cache: ImageCache): string {
     const key = `${cache.metadata.namespace}/${cache.metadata.name}`;
+    if (cache.metadata.uid && this.deletedUids.has(cache.metadata.uid)) return key;
     const held = this.byKey.get(key);
     if (held && held.metadata.uid === cache.metadata.uid && olderThan(cache.metadata.resourceVersion, held.metadata.resourceVersion)) return key;
     return this.set(cache);

@@ -35,6 +35,20 @@ describe('operator/imagecache-operator', () => {
     expect(keys).to.deep.equal(['ns/c1', 'ns/c1']);
   });
 
+  it('a write\'s answer that arrives after the DELETED event does not bring the cache back; a new object of the same name does come in', () => {
+    const index = new ImageCacheIndex();
+    const meta = (uid: string, rv: string) => ({ apiVersion: 'kubefledged.io/v1alpha2', kind: 'ImageCache', metadata: { name: 'c1', namespace: 'ns', uid, resourceVersion: rv } }) as never;
+    index.setIfNewer(meta('u1', '5'));
+    index.delete(meta('u1', '7'));
+    index.setIfNewer(meta('u1', '6')); // the status write's answer, late
+    expect(index.get('ns/c1')).to.equal(undefined);
+    expect(index.all()).to.deep.equal([]);
+    index.setIfNewer(meta('u2', '9')); // re-created under the same name
+    expect(index.get('ns/c1')?.metadata.uid).to.equal('u2');
+    index.delete(meta('u1', '7')); // a repeated delete of the old object leaves the new one
+    expect(index.get('ns/c1')?.metadata.uid).to.equal('u2');
+  });
+
   it('is not synced before its watch has listed', () => {
     const op = new ImageCacheOperator({ index: new ImageCacheIndex(), enqueue: () => undefined, log: createLogger('error'), kc: kcFor('https://127.0.0.1:1') });
     expect(op.synced()).to.equal(false);
