@@ -1,4 +1,4 @@
-// The fault suite's harness: one namespace and 20+ kwok nodes per fault, controllers run as child
+// The fault suite's harness: one namespace and 20+ kwok nodes for the whole suite, controllers run as child
 // processes under the chart's RBAC behind a fault proxy (like a Deployment: an exited controller is
 // started again after 1 s), and per run: two caches of several images, an edit and an annotation,
 // the fault at a random point of the operation, then the checks:
@@ -126,9 +126,16 @@ export async function setUpEnv(nodeCount: number): Promise<FaultEnv> {
 export interface RunContext {
   env: FaultEnv;
   sup: Supervisor;
+  /** Unique over the whole suite (names of caches, images, registrations); faults share one env. */
   run: number;
+  /** 0-based index of this run among the runs of its fault. */
+  index: number;
   quick: boolean;
   random: () => number;
+  /** --outage=S: every API-server outage lasts exactly this long. */
+  forcedOutageMs?: number;
+  /** Set by inject() when the fault has a length (e.g. the API-server outage), for the report. */
+  faultMs?: number;
 }
 
 export interface Fault {
@@ -153,14 +160,19 @@ export interface RunResult {
   unexpectedExits: number;
   leaseLosses: number;
   recoverySeconds: number;
+  /** How long the fault lasted, when it has a length (ctx.faultMs). */
+  faultSeconds?: number;
   problems: string[];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Poll interval of the checks: short, they wait on conditions, not on time. */
+const POLL_MS = 200;
+
 /** Retries an admin call through an API outage. */
 async function retrying<T>(what: string, fn: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
-  return eventually(what, async () => fn(), timeoutMs, 500);
+  return eventually(what, async () => fn(), timeoutMs, POLL_MS);
 }
 
 function imagesOf(c: ImageCache | undefined): string[] {
@@ -185,11 +197,13 @@ async function runSteps(fault: Fault, ctx: RunContext): Promise<RunResult> {
   const img = (n: number) => `registry.example/fault-${run}-${n}:1`;
   await fault.before?.(ctx);
   sup.start(fault.replicas ?? 1);
-  await eventually('a controller leads', async () => sup.procs.some((p) => p.logs.some((l) => l.includes('controller started'))), 90_000, 200);
+  await eventually('a controller leads', async () => sup.procs.some((p) => p.logs.some((l) => l.includes('controller started'))), 90_000, 100);
 
   await env.ics.create(env.ns, a, { cacheSpec: [{ images: [img(1), img(2), img(3)], nodeSelector: env.selector }] });
   await env.ics.create(env.ns, b, { cacheSpec: [{ images: [img(1), img(2), img(3)], nodeSelector: env.selector }] });
-  await sleep(random() * 2000);
+  // a random point of the operation: up to 2 s in (1 s in the quick pass) for the user's acts, as long again for the fault
+  const spread = ctx.quick ? 1000 : 2000;
+  await sleep(random() * spread);
   // the user's edit and annotation, during the operation (and during the fault when it says so);
   // one refused (the webhook, for timing) is an operation lost
   let refused = 0;
@@ -208,7 +222,7 @@ async function runSteps(fault: Fault, ctx: RunContext): Promise<RunResult> {
   };
   let annotatedAt = 0;
   if (!fault.userActsDuringFault) annotatedAt = await userActs();
-  await sleep(random() * 2000);
+  await sleep(random() * spread);
   await fault.inject(ctx);
   if (fault.userActsDuringFault) annotatedAt = await userActs();
   const faultEnd = Date.now();
@@ -229,7 +243,7 @@ async function runSteps(fault: Fault, ctx: RunContext): Promise<RunResult> {
       recovered = Date.now();
       break;
     }
-    await sleep(500);
+    await sleep(POLL_MS);
   }
   let trueStatus = 0;
   let lost = 0;
@@ -251,7 +265,7 @@ async function runSteps(fault: Fault, ctx: RunContext): Promise<RunResult> {
     const until = Date.now() + 30_000;
     orphaned = await left();
     while (orphaned > 0 && Date.now() < until) {
-      await sleep(1000);
+      await sleep(POLL_MS);
       orphaned = await left();
     }
     if (orphaned > 0) problems.push(`${orphaned} Job(s) left behind`);
@@ -264,6 +278,7 @@ async function runSteps(fault: Fault, ctx: RunContext): Promise<RunResult> {
     unexpectedExits: sup.unexpectedExits(),
     leaseLosses: sup.leaseLosses(),
     recoverySeconds: recovered ? (recovered - faultEnd) / 1000 : Number.POSITIVE_INFINITY,
+    faultSeconds: ctx.faultMs === undefined ? undefined : ctx.faultMs / 1000,
     problems,
   };
 }
