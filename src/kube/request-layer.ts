@@ -66,6 +66,12 @@ export class NotLeadingError extends Error {
 /** A closed gate returns why this request must not be sent; an open one undefined. */
 export type RequestGate = (request: { method: string; url: string }) => string | undefined;
 
+/** Throws NotLeadingError when the gate is closed for this request. */
+function checkGate(gate: RequestGate | undefined, request: { method: string; url: string }): void {
+  const closed = gate?.(request);
+  if (closed !== undefined) throw new NotLeadingError(closed);
+}
+
 /** The rate limiter and retry loop; shared by every KubeConfig derived from one another. */
 export class RequestLayer {
   readonly limiter: TokenBucket;
@@ -104,9 +110,10 @@ export class RequestLayer {
   ): Promise<R> {
     const start = this.now();
     for (let n = 0; ; n++) {
-      const closed = gate?.(what);
-      if (closed !== undefined) throw new NotLeadingError(closed);
+      checkGate(gate, what);
       await this.limiter.acquire();
+      // the wait for a token can outlast the term (SIGTERM, a lost Lease): ask the gate again
+      checkGate(gate, what);
       let answer: R | undefined;
       let error: unknown;
       let cls: ApiErrorClass;
@@ -200,9 +207,9 @@ export class LayeredKubeConfig extends KubeConfig {
 
   /** Used by client-node's Watch for every (re)connect: rate-limited and gated like any request. */
   override async applyToFetchOptions(opts: Parameters<KubeConfig['applyToFetchOptions']>[0]): ReturnType<KubeConfig['applyToFetchOptions']> {
-    const closed = this.gate?.({ method: 'GET', url: '' });
-    if (closed !== undefined) throw new NotLeadingError(closed);
+    checkGate(this.gate, { method: 'GET', url: '' });
     await this.layer.limiter.acquire();
+    checkGate(this.gate, { method: 'GET', url: '' });
     return super.applyToFetchOptions(opts);
   }
 }

@@ -85,6 +85,45 @@ describe('kube/request-layer', () => {
     expect(sent).to.equal(0);
   });
 
+  it('a gate that closes while the request waits for the rate limiter: refused, never sent (SIGTERM, a lost Lease)', async () => {
+    // qps 1, burst 1: the second request waits ~1 s for its token; the gate closes meanwhile
+    let release: (() => void) | undefined;
+    const layer = new RequestLayer({ qps: 1, burst: 1, now: () => 0, sleep: () => new Promise<void>((r) => { release = r; }) });
+    const term = { state: 'leading' };
+    const gate = () => (term.state === 'leading' ? undefined : 'shutting down: no new Jobs');
+    let sent = 0;
+    const send = async () => { sent++; return { code: 201 }; };
+    await layer.execute<Answer>({ method: 'POST', url: 'u' }, send, (a) => a, async () => undefined, gate);
+    expect(sent).to.equal(1);
+    const waiting = layer.execute<Answer>({ method: 'POST', url: 'u' }, send, (a) => a, async () => undefined, gate);
+    await new Promise((r) => setImmediate(r));
+    expect(release, 'the request waits for a token').to.be.a('function');
+    term.state = 'draining';
+    release!();
+    await waiting.then(() => expect.fail('sent after the gate closed'), (err) => expect(err).to.be.instanceOf(NotLeadingError));
+    expect(sent).to.equal(1);
+  });
+
+  it('a watch (re)connect waiting for the rate limiter is refused when the gate closes meanwhile', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    let release: (() => void) | undefined;
+    const layered = withRequestLayer(kc, { qps: 1, burst: 1, now: () => 0, sleep: () => new Promise<void>((r) => { release = r; }) });
+    let open = true;
+    const gated = layered.withGate(() => (open ? undefined : 'this controller no longer leads'));
+    await gated.applyToFetchOptions({});
+    const waiting = gated.applyToFetchOptions({});
+    await new Promise((r) => setImmediate(r));
+    open = false;
+    release!();
+    await waiting.then(() => expect.fail('connected after the gate closed'), (err) => expect(err).to.be.instanceOf(NotLeadingError));
+  });
+
   it('typed clients of a gated LayeredKubeConfig go through the layer (refused without a request)', async () => {
     const kc = new KubeConfig();
     kc.loadFromOptions({
