@@ -27,6 +27,22 @@ export function podsOfJob(job: V1Job, pods: readonly V1Pod[]): V1Pod[] {
     .sort((a, b) => time(b.metadata?.creationTimestamp) - time(a.metadata?.creationTimestamp));
 }
 
+/** Complete: its pod succeeded (every container exited 0), even when that pod was deleted since. */
+export function jobComplete(job: V1Job): boolean {
+  return (job.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True');
+}
+
+/**
+ * The Job's work was lost, not failed: the Job controller ended it BackoffLimitExceeded (backoffLimit 0)
+ * and none of its pods is left to say why. A pod that really failed stays (restartPolicy Never, no TTL);
+ * the Job controller also counts a pod deleted before it ended as failed (pods deleted by hand, evicted,
+ * removed by the pod GC), and that pod is gone.
+ */
+export function podsLost(job: V1Job, pods: readonly V1Pod[]): boolean {
+  const failed = (job.status?.conditions ?? []).some((c) => c.type === 'Failed' && c.status === 'True' && c.reason === 'BackoffLimitExceeded');
+  return failed && podsOfJob(job, pods).length === 0;
+}
+
 /** The runtime's words for an image the registry does not have (containerd, CRI-O, the CRI NotFound code). */
 export const IMAGE_NOT_FOUND = /code = NotFound|manifest unknown|: not found\b|\bnot found: manifest/i;
 
@@ -60,6 +76,7 @@ export function jobOutcomes(job: V1Job, work: JobWork, pods: readonly V1Pod[]): 
   const mine = podsOfJob(job, pods);
   const jobName = job.metadata?.name ?? '';
   const failedCondition = (job.status?.conditions ?? []).find((c) => c.type === 'Failed' && c.status === 'True');
+  const complete = jobComplete(job);
   return Object.entries(work.containers).map(([container, specImages]) => {
     let best: Omit<ImageOutcome, 'container' | 'specImages'> | undefined;
     for (const pod of mine) {
@@ -80,11 +97,9 @@ export function jobOutcomes(job: V1Job, work: JobWork, pods: readonly V1Pod[]): 
       if (o.state === 'succeeded') { best = o; break; }
       best ??= o; // newest pod's state unless an older attempt succeeded
     }
-    if (!best) {
-      best = failedCondition
-        ? { state: 'failed', reason: failedCondition.reason || 'JobFailed', message: failedCondition.message || `job ${jobName} failed` }
-        : { state: 'pending', reason: `No pods matched job ${jobName}`, message: `No pods matched job ${jobName}` };
-    }
+    if (!best && complete) best = { state: 'succeeded', reason: '', message: '' };
+    if (!best && failedCondition) best = { state: 'failed', reason: failedCondition.reason || 'JobFailed', message: failedCondition.message || `job ${jobName} failed` };
+    best ??= { state: 'pending', reason: `No pods matched job ${jobName}`, message: `No pods matched job ${jobName}` };
     return { container, specImages, ...best };
   });
 }

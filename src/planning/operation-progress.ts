@@ -9,11 +9,14 @@
 //   - a Job's name is derived from its work (operation, node, action, the images it covers), so two
 //     different pieces of work never share a name, and the same work always gets the same name;
 //   - a pending outcome turns into a failure at its Job's start deadline (pod never started: unschedulable,
-//     node not running pods, pods not created) or pull deadline, so no pair waits beyond them.
+//     node not running pods, pods not created) or pull deadline, so no pair waits beyond them;
+//   - a Job whose pods were deleted before they ended (jobs/job-results.ts podsLost) is not a failure:
+//     it is returned in lostJobs for the runner to delete, and its work gets a Job again (the same name),
+//     until redoLostUntil (the operation's pull deadline); after that its images fail with PodsDeleted.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { chunk, imageKey, type Action, type ImageWork, type NodeWork, type OperationPlan } from './operation-plan.js';
 import type { PairResult } from './status-computation.js';
-import { expire, jobOutcomes, podsOfJob, type ImageOutcome } from '../jobs/job-results.js';
+import { expire, jobComplete, jobOutcomes, podsLost, podsOfJob, type ImageOutcome } from '../jobs/job-results.js';
 import { readJobWork } from '../jobs/job-labels.js';
 import { parseImageReference } from '../images/image-reference.js';
 
@@ -49,6 +52,8 @@ export interface ProgressInput {
   buildable(node: NodeWork, action: Action): CreateFailure | undefined;
   /** Caps on pulls beyond --jobs-max-surge (per node, per registry host); absent = none. */
   throttle?: Throttle;
+  /** Until when (absolute ms) a Job whose pods were deleted is redone; absent = always. */
+  redoLostUntil?: number;
 }
 
 /**
@@ -79,6 +84,8 @@ export interface Progress {
   settledJobs: string[];
   /** Jobs without pods, past a short grace: where to look for a FailedCreate reason. */
   podlessJobs: string[];
+  /** Jobs whose pods were deleted before they ended: to delete, so that their work gets a new Job. */
+  lostJobs: V1Job[];
   /** Absolute time (ms) to look again: the nearest deadline of a pending outcome, or the end of a pod-less Job's grace. */
   nextDeadline?: number;
 }
@@ -117,12 +124,13 @@ function created(job: V1Job, now: number): number {
 }
 
 /** The outcome of every image of every Job, with the start and pull deadlines applied. */
-function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>; settled: string[]; podless: string[]; nextDeadline?: number } {
+function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>; settled: string[]; podless: string[]; lost: V1Job[]; nextDeadline?: number } {
   const { now, pullDeadlineMs } = input;
   const startDeadlineMs = Math.min(input.startDeadlineMs, pullDeadlineMs);
   const covered = new Map<string, ImageOutcome>();
   const settled: string[] = [];
   const podless: string[] = [];
+  const lost: V1Job[] = [];
   let nextDeadline: number | undefined;
   const wake = (t: number) => { nextDeadline = nextDeadline === undefined ? t : Math.min(nextDeadline, t); };
 
@@ -134,7 +142,18 @@ function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>;
     const pods = podsOfJob(job, input.pods);
     const started = pods.some(podStarted);
     const createFailure = input.createFailures.get(name);
-    if (pods.length === 0) {
+    if (podsLost(job, input.pods)) {
+      const redo = now < (input.redoLostUntil ?? Infinity);
+      const message = `the pods of Job ${name} were deleted before they ended${redo ? '; its work gets a new Job' : ''}`;
+      for (const [container, specImages] of Object.entries(work.containers)) {
+        const o: ImageOutcome = { container, specImages, state: redo ? 'pending' : 'failed', reason: 'PodsDeleted', message };
+        for (const img of specImages) covered.set(pairKey(work.node, work.action, img), o);
+      }
+      if (redo) lost.push(job);
+      else settled.push(`${job.metadata?.namespace ?? ''}/${name}`);
+      continue;
+    }
+    if (pods.length === 0 && !jobComplete(job)) {
       if (now - born >= PODLESS_GRACE_MS) podless.push(name);
       else wake(born + PODLESS_GRACE_MS); // look again when a missing pod means something
     }
@@ -154,12 +173,12 @@ function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>;
     }
     if (allFinal) settled.push(`${job.metadata?.namespace ?? ''}/${name}`);
   }
-  return { covered, settled, podless, nextDeadline };
+  return { covered, settled, podless, lost, nextDeadline };
 }
 
 /** Compares the plan with the Jobs: results per pair, the Jobs to create, and when to look again. */
 export function operationProgress(input: ProgressInput): Progress {
-  const { covered, settled, podless, nextDeadline } = jobResults(input);
+  const { covered, settled, podless, lost, nextDeadline } = jobResults(input);
   const results: PairResult[] = [];
   const create: JobRequest[] = [];
   let budget = input.createBudget;
@@ -236,5 +255,5 @@ export function operationProgress(input: ProgressInput): Progress {
       }
     }
   }
-  return { results, create, deferred, settledJobs: settled, podlessJobs: podless, ...(nextDeadline !== undefined ? { nextDeadline } : {}) };
+  return { results, create, deferred, settledJobs: settled, podlessJobs: podless, lostJobs: lost, ...(nextDeadline !== undefined ? { nextDeadline } : {}) };
 }

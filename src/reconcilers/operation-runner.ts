@@ -191,6 +191,7 @@ export class OperationRunner {
       createFailures: this.tracker.createFailures,
       buildable: (node, action) => (action === 'delete' ? this.deleteJobUnbuildable(node) : undefined),
       throttle: this.throttle(),
+      redoLostUntil: operationStart(cache, now) + settings.imagePullDeadlineMs,
     });
     this.tracker.settle(progress.settledJobs);
     // the slots of the Jobs to create are taken now, before any await: a reconcile of another cache
@@ -203,8 +204,9 @@ export class OperationRunner {
     try {
       // 2. why pods could not be created (PSA, quota, ...): seconds after, not at the deadline
       foundFailures = await this.lookUpCreateFailures(jobs, progress.podlessJobs);
-      // 3. the Jobs that are missing
+      // 3. the Jobs that are missing, and the Jobs whose pods were deleted (their work gets a new Job)
       creates = await this.createJobs(cache, op, progress.create, results);
+      await this.redoLostJobs(cache, progress.lostJobs);
     } finally {
       this.tracker.release(reservation);
     }
@@ -226,7 +228,7 @@ export class OperationRunner {
     }
     const wait = foundFailures ? 0
       : creates.retry ? 2_000
-        : creates.created > 0 ? 1_000
+        : creates.created > 0 || progress.lostJobs.length > 0 ? 1_000
           : progress.deferred > 0 || progress.podlessJobs.length > 0 ? 1_000
             : Math.max(500, Math.min(MAX_REQUEUE_MS, (progress.nextDeadline ?? now + MAX_REQUEUE_MS) - now + 100));
     return { done: false, requeueAfterMs: wait };
@@ -290,6 +292,15 @@ export class OperationRunner {
       }
     });
     return found;
+  }
+
+  /** Deletes the Jobs whose pods were deleted before they ended; the next step creates their work anew. */
+  private async redoLostJobs(cache: ImageCache, lost: readonly V1Job[]): Promise<void> {
+    if (lost.length === 0) return;
+    for (const j of lost) {
+      this.deps.log.info(`Job ${j.metadata?.name ?? ''}: its pods were deleted before they ended; it is created again`, { cache: cacheKey(cache) });
+    }
+    await this.deleteAll(lost);
   }
 
   /** Builds and creates the Jobs asked for; a create that can never succeed fails its images at once. */
@@ -440,6 +451,12 @@ export class OperationRunner {
     });
     return jobs.length;
   }
+}
+
+/** When the operation started (status.startTime), for its deadlines; `now` when unknown. */
+function operationStart(cache: ImageCache, now: number): number {
+  const t = Date.parse(cache.status?.startTime ?? '');
+  return Number.isNaN(t) ? now : t;
 }
 
 /** The API's own message of an error (client-node wraps it in a JSON body). */

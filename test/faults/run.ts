@@ -130,7 +130,7 @@ async function main(): Promise<void> {
         if (r.faultSeconds !== undefined && fault.name.startsWith('kube-apiserver')) outages.push({ seconds: r.faultSeconds, recovery: r.recoverySeconds });
         const ok = correct(fault, r);
         const length = r.faultSeconds === undefined ? '' : `, fault ${r.faultSeconds.toFixed(1)} s`;
-        process.stderr.write(`[faults] ${fault.name} #${index + 1}: ${ok ? 'ok' : 'FAIL'} in ${Math.round((Date.now() - started) / 1000)} s${length}, recovery ${r.recoverySeconds.toFixed(1)} s${r.problems.length ? ` (${r.problems.join('; ')})` : ''}\n`);
+        process.stderr.write(`[faults] ${fault.name} #${index + 1}: ${ok ? 'ok' : 'FAIL'} in ${Math.round((Date.now() - started) / 1000)} s${length}, recovery ${r.recoverySeconds.toFixed(1)} s${r.phases ? ` [${r.phases}]` : ''}${r.problems.length ? ` (${r.problems.join('; ')})` : ''}\n`);
         if (process.env.KF_FAULT_LOGS === 'all' || (!ok && process.env.KF_FAULT_LOGS)) process.stderr.write(`${sup.dump()}\n`);
       }
       rows.push(rowOf(fault, results));

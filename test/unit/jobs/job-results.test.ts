@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
-import { expire, jobOutcomes } from '../../../src/jobs/job-results.js';
+import { expire, jobOutcomes, podsLost } from '../../../src/jobs/job-results.js';
 import type { JobWork } from '../../../src/jobs/job-labels.js';
 
 const job: V1Job = { metadata: { name: 'ic-abc-1234', uid: 'job-uid' } };
@@ -60,6 +60,17 @@ describe('jobOutcomes', () => {
     expect(o[0]).to.include({ state: 'pending', reason: 'No pods matched job ic-abc-1234' });
     const failed: V1Job = { ...job, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' }] } };
     expect(jobOutcomes(failed, work, [])[0]).to.include({ state: 'failed', reason: 'DeadlineExceeded' });
+  });
+  it('no pod left but the Job Complete (its pod succeeded, then was deleted by hand): every image succeeded', () => {
+    const complete: V1Job = { ...job, status: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True', reason: 'CompletionsReached' }] } };
+    expect(jobOutcomes(complete, work, []).map((o) => o.state)).to.deep.equal(['succeeded', 'succeeded']);
+  });
+  it('podsLost: Failed BackoffLimitExceeded with no pod left (deleted before it ended), not with its failed pod', () => {
+    const failed: V1Job = { ...job, status: { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] } };
+    expect(podsLost(failed, [])).to.equal(true);
+    expect(podsLost(failed, [pod('Failed', [cs('imagepuller-0', { terminated: { exitCode: 1 } })])])).to.equal(false);
+    expect(podsLost({ ...job, status: { conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded' }] } }, []), 'the pull deadline').to.equal(false);
+    expect(podsLost(job, []), 'not failed (pods not created yet)').to.equal(false);
   });
   it('the newest pod wins, unless an older attempt already succeeded for that container', () => {
     const old = pod('Failed', [cs('imagepuller-0', { terminated: { exitCode: 0 } }), cs('imagepuller-1', { terminated: { exitCode: 2, reason: 'Error' } })], '2026-01-01T00:00:00Z');

@@ -109,6 +109,31 @@ describe('operationProgress (pure)', () => {
     expect(a.map((j) => j.metadata!.name)).to.deep.equal(b.map((j) => j.metadata!.name));
   });
 
+  it('pods deleted by hand (the Job failed BackoffLimitExceeded, no pod left): the Job is redone, not a failure', () => {
+    const p = plan([node('n1'), node('n2')], ['x.io/1:1']);
+    const jobs = operationProgress(input(p)).create.map((r) => jobFor(r, T0));
+    // the Job controller counts a deleted unfinished pod as failed; with backoffLimit 0 the Job fails
+    const lost = { ...jobs[0]!, status: { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } };
+    const failedPod = podOf(jobs[1]!, 'backoff');
+    failedPod.status!.phase = 'Failed';
+    const really = { ...jobs[1]!, status: lost.status };
+    const step = operationProgress(input(p, { jobs: [lost, really], pods: [failedPod], now: T0 + 5_000, redoLostUntil: T0 + 60_000 }));
+    expect(step.lostJobs.map((j) => j.metadata?.name)).to.deep.equal([lost.metadata!.name]);
+    expect(step.results[0]).to.include({ hostname: 'n1', state: 'pending', reason: 'PodsDeleted' });
+    expect(step.results[1], 'a pod that failed is a failure').to.include({ hostname: 'n2', state: 'failed' });
+    expect(step.create, 'not re-created while the lost Job exists').to.deep.equal([]);
+    expect(step.settledJobs).to.not.include(`ns/${lost.metadata!.name}`);
+    // once the runner deleted it, the work gets a Job again (the same work, the same name)
+    const again = operationProgress(input(p, { jobs: [really], pods: [failedPod], now: T0 + 6_000, redoLostUntil: T0 + 60_000 }));
+    expect(again.create.map((r) => r.node.node)).to.deep.equal(['n1']);
+    expect(jobFor(again.create[0]!, T0 + 6_000).metadata!.name).to.equal(lost.metadata!.name);
+    // past the operation's pull deadline it is a failure with that reason
+    const late = operationProgress(input(p, { jobs: [lost, really], pods: [failedPod], now: T0 + 60_000, redoLostUntil: T0 + 60_000 }));
+    expect(late.lostJobs).to.deep.equal([]);
+    expect(late.results[0]).to.include({ state: 'failed', reason: 'PodsDeleted' });
+    expect(late.results[0]!.message).to.contain(lost.metadata!.name);
+  });
+
   it('a pod that never starts fails for its node at the start deadline, with the reason; other nodes go on', () => {
     const p0 = operationProgress(input(plan([node('bad'), node('good')], ['x.io/1:1'])));
     const jobs = p0.create.map((r) => jobFor(r, T0));
