@@ -177,9 +177,9 @@ async function main(): Promise<void> {
   const kc = withRequestLayer(loaded, {
     qps: config.kubeApiQps, burst: config.kubeApiBurst, log, onRetry: () => metrics.apiRetries.inc(),
   });
-  // The Lease has its own bucket (a renewal never waits behind bulk work) and no retries of its own:
-  // the elector retries every retry period within its renew deadline.
-  const leaseKc = withRequestLayer(loaded, { qps: config.kubeApiQps, burst: config.kubeApiBurst, log, retry: { maxElapsedMs: 0 } });
+  // The Lease has its own bucket (a renewal never waits behind bulk work), no retries of its own (the
+  // elector retries every retry period within its renew deadline) and a kept-alive connection.
+  const leaseKc = withRequestLayer(loaded, { qps: config.kubeApiQps, burst: config.kubeApiBurst, log, retry: { maxElapsedMs: 0 }, keepAlive: true });
   const proc = new ControllerProcess(config, kc, leaseKc, log, metrics);
 
   const health = config.metricsBindAddress !== '0'

@@ -3,7 +3,10 @@
 // - acquire: create the Lease, or take it over when it has no holder or the holder has not renewed
 //   for leaseDurationSeconds as observed on OUR clock (no clock-skew assumptions); every write is a
 //   replace carrying the resourceVersion read just before, so two candidates never both win;
-// - renew every retryPeriod; if no renewal succeeded for renewDeadline, or another holder shows up,
+// - renew every retryPeriod with one write of the Lease last observed (client-go's optimistic renewal:
+//   no read first, so a busy API server answers one request, not two); on a conflict or an error it
+//   falls back to read, then write, in the same attempt;
+// - if no renewal succeeded for renewDeadline, or another holder shows up,
 //   leadership is lost: onStoppedLeading() runs (the controller stops its work at once and campaigns
 //   again with a new elector, or exits with --leader-elect-exit-on-loss);
 // - release() on shutdown clears holderIdentity, so a standby takes over at its next attempt.
@@ -118,6 +121,7 @@ export class LeaderElector {
   private readonly leaseName: string;
 
   private observedRecord: LeaseRecord | undefined;
+  private observedLease: V1Lease | undefined;
   private observedTime = 0;
   private observedResourceVersion: string | undefined;
   private running = false;
@@ -281,6 +285,7 @@ export class LeaderElector {
       this.observedTime = this.now();
     }
     this.observedResourceVersion = lease.metadata?.resourceVersion;
+    this.observedLease = lease;
     if (record.holderIdentity !== this.lastReportedLeader) {
       this.lastReportedLeader = record.holderIdentity;
       if (record.holderIdentity && record.holderIdentity !== this.opts.identity) {
@@ -289,11 +294,39 @@ export class LeaderElector {
     }
   }
 
+  /** The Lease as this candidate writes it at `now`: held by it, renewed, acquired now unless renewing. */
+  private claimed(lease: V1Lease, old: LeaseRecord, now: number): V1Lease {
+    const renewing = old.holderIdentity === this.opts.identity;
+    return {
+      ...lease,
+      metadata: { ...lease.metadata, resourceVersion: this.observedResourceVersion },
+      spec: {
+        ...lease.spec,
+        holderIdentity: this.opts.identity,
+        leaseDurationSeconds: Math.ceil(this.opts.leaseDurationMs / 1000),
+        acquireTime: renewing && old.acquireTime !== undefined ? new V1MicroTime(old.acquireTime) : new V1MicroTime(now),
+        renewTime: new V1MicroTime(now),
+        leaseTransitions: renewing ? old.leaseTransitions : old.leaseTransitions + 1,
+      },
+    };
+  }
+
   /** client-go's tryAcquireOrRenew: true when this candidate holds the Lease after the call. */
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity } = this.opts;
     const now = this.now();
     const leaseDurationSeconds = Math.ceil(this.opts.leaseDurationMs / 1000);
+    // 1. the leader's fast path: write the Lease last observed, without reading it first
+    if (this.isLeader() && this.observedLease && this.observedRecord) {
+      try {
+        this.observe(await this.client.replace(namespace, name, this.claimed(this.observedLease, this.observedRecord, this.now())));
+        return true;
+      } catch (err) {
+        if (this.stopped) return false;
+        this.opts.log.debug(`optimistic renewal of lease ${this.leaseName} failed; reading it`, { error: errorText(err) });
+      }
+    }
+    // 2. read, then decide
     const lease = await this.client.get(namespace, name);
     if (this.stopped) return false;
     if (!lease) {
@@ -326,21 +359,8 @@ export class LeaderElector {
       return false;
     }
 
-    const renewing = old.holderIdentity === identity;
-    const updated: V1Lease = {
-      ...lease,
-      metadata: { ...lease.metadata, resourceVersion: this.observedResourceVersion },
-      spec: {
-        ...lease.spec,
-        holderIdentity: identity,
-        leaseDurationSeconds,
-        acquireTime: renewing && old.acquireTime !== undefined ? new V1MicroTime(old.acquireTime) : new V1MicroTime(now),
-        renewTime: new V1MicroTime(now),
-        leaseTransitions: renewing ? old.leaseTransitions : old.leaseTransitions + 1,
-      },
-    };
     try {
-      this.observe(await this.client.replace(namespace, name, updated));
+      this.observe(await this.client.replace(namespace, name, this.claimed(lease, old, now)));
       return true;
     } catch (err) {
       if ((err as { code?: number }).code === 409) return false; // someone else wrote it in between

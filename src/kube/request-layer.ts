@@ -6,6 +6,9 @@
 //   5xx, connection refused or reset, timeouts; anything else is returned to the caller at once;
 // - an optional gate: once it is closed (leadership lost, shutting down) every request fails at once
 //   with NotLeadingError, so no reconcile of an old leadership term writes anything.
+// - optionally (keepAlive, the Lease client's) one keep-alive connection pool per server and credentials:
+//   client-node makes a new https.Agent, so a new TLS handshake, for every request, which a starved
+//   process pays for in the middle of its renew deadline.
 // Every controller write is idempotent (a create answers 409 "exists", a delete 404), so retrying a
 // request whose answer was lost is safe.
 import {
@@ -19,6 +22,8 @@ import {
   type RequestContext,
   type ResponseContext,
 } from '@kubernetes/client-node';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { apiErrorText, classifyApiError, classifyStatus, type ApiErrorClass } from './api-errors.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -49,6 +54,8 @@ export interface RequestLayerOptions {
   retry?: Partial<RetryPolicy>;
   /** Called on every retry (for a metric). */
   onRetry?: (reason: string) => void;
+  /** Reuse keep-alive connections across requests of the typed clients (one pool per server and credentials). */
+  keepAlive?: boolean;
   /** Test hooks. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -86,6 +93,25 @@ export class RequestLayer {
     this.random = opts.random ?? Math.random;
     this.limiter = new TokenBucket(opts.qps, opts.burst, { now: this.now, sleep: this.sleep });
     this.policy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
+  }
+
+  private readonly agents = new Map<string, http.Agent>();
+
+  /** The keep-alive agent for the options of `agent` (a plain http(s).Agent); other agents (proxies) as they are. */
+  pooled(agent: http.Agent): http.Agent {
+    if (!this.opts.keepAlive || (agent.constructor !== https.Agent && agent.constructor !== http.Agent)) return agent;
+    const o = (agent as http.Agent & { options?: https.AgentOptions }).options ?? {};
+    const str = (v: unknown) => (v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : String(v));
+    const key = [agent.constructor === https.Agent ? 'https' : 'http', o.ca, o.cert, o.key, o.pfx, o.rejectUnauthorized, o.servername].map(str).join('|');
+    let pooled = this.agents.get(key);
+    if (!pooled) {
+      if (this.agents.size >= 8) this.agents.clear(); // credentials rotated many times: start over
+      const options = { ...o, keepAlive: true };
+      pooled = agent.constructor === https.Agent ? new https.Agent(options) : new http.Agent(options);
+      this.agents.set(key, pooled);
+    }
+    agent.destroy();
+    return pooled;
   }
 
   /** Backoff before retry n (0-based): base * 2^n, capped, with +-20% jitter; a Retry-After wins. */
@@ -203,6 +229,13 @@ export class LayeredKubeConfig extends KubeConfig {
       httpApi: layeredHttpLibrary(this.layer, this.gate),
     });
     return new apiClientType(config);
+  }
+
+  /** The typed clients' TLS and credentials, on a pooled keep-alive agent when the layer says so. */
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const agent = context.getAgent();
+    if (agent) context.setAgent(this.layer.pooled(agent));
   }
 
   /** Used by client-node's Watch for every (re)connect: rate-limited and gated like any request. */

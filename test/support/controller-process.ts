@@ -71,7 +71,10 @@ export class ControllerProcess {
 
   start(): this {
     const program = this.entry ? [this.entry] : ['--import', 'tsx', path.join(ROOT, 'src', 'cmd', 'controller.ts')];
-    this.child = spawn(process.execPath, [...program, `--kubeconfig=${this.kubeconfig}`, '--metrics-bind-address=0', ...this.args], {
+    // KF_CONTROLLER_NODE_ARGS: node flags for the controllers of a test run, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+    // (node refuses --cpu-prof in NODE_OPTIONS)
+    const nodeArgs = (process.env.KF_CONTROLLER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    this.child = spawn(process.execPath, [...nodeArgs, ...program, `--kubeconfig=${this.kubeconfig}`, '--metrics-bind-address=0', ...this.args], {
       cwd: ROOT,
       env: { ...process.env, KUBECONFIG: this.kubeconfig, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

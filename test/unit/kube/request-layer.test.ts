@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import * as https from 'node:https';
+import { CoreV1Api, HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { NotLeadingError, RequestLayer, withRequestLayer } from '../../../src/kube/request-layer.js';
 
 type Answer = { code: number; retryAfter?: string };
@@ -122,6 +123,30 @@ describe('kube/request-layer', () => {
     open = false;
     release!();
     await waiting.then(() => expect.fail('connected after the gate closed'), (err) => expect(err).to.be.instanceOf(NotLeadingError));
+  });
+
+  it('keepAlive: every request of the typed clients shares one keep-alive agent (no TLS handshake per request); without it, one agent each', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:1', caData: Buffer.from('ca').toString('base64') }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const agentOf = async (layered: ReturnType<typeof withRequestLayer>) => {
+      const ctx = new RequestContext('https://127.0.0.1:1/api/v1/nodes', HttpMethod.GET);
+      await layered.applySecurityAuthentication(ctx);
+      return ctx.getAgent() as https.Agent;
+    };
+    const kept = withRequestLayer(kc, { qps: 5, burst: 5, keepAlive: true });
+    const a = await agentOf(kept);
+    expect(await agentOf(kept)).to.equal(a);
+    expect(await agentOf(kept.withGate(() => undefined)), 'a gated copy shares the pool').to.equal(a);
+    expect((a as https.Agent & { keepAlive?: boolean }).keepAlive).to.equal(true);
+    expect(a.options.ca).to.deep.equal(Buffer.from('ca'));
+    const plain = withRequestLayer(kc, { qps: 5, burst: 5 });
+    expect(await agentOf(plain)).to.not.equal(await agentOf(plain));
+    a.destroy();
   });
 
   it('typed clients of a gated LayeredKubeConfig go through the layer (refused without a request)', async () => {

@@ -8,6 +8,7 @@ class FakeLeaseStore {
   lease: V1Lease | undefined;
   private rv = 0;
   writes = 0;
+  reads = 0;
 
   private stored(l: V1Lease): V1Lease {
     return JSON.parse(JSON.stringify(l)) as V1Lease;
@@ -25,6 +26,7 @@ class FakeLeaseStore {
       },
       get: async (_ns: string, _name: string) => {
         await c.gate();
+        this.reads++;
         return this.lease ? this.stored(this.lease) : undefined;
       },
       create: async (_ns: string, l: V1Lease) => {
@@ -115,6 +117,27 @@ describe('kube/leader-election (Lease, client-go semantics)', () => {
     expect(store.writes).to.equal(writes + 11);
     expect(store.lease?.spec?.acquireTime).to.equal(acquired);
     expect(store.lease?.spec?.leaseTransitions).to.equal(0);
+    expect(a.events).to.deep.equal(['started']);
+    await a.elector.release();
+  });
+
+  it('the leader renews with one write and no read (client-go\'s optimistic renewal); a conflict falls back to read, then write', async () => {
+    const store = new FakeLeaseStore();
+    const a = candidate(store, 'a');
+    await clock.tickAsync(0);
+    const reads = store.reads;
+    const writes = store.writes;
+    await clock.tickAsync(10_000);
+    expect(store.writes - writes, 'a renewal every retry period').to.equal(5);
+    expect(store.reads - reads, 'no read before a renewal').to.equal(0);
+    // someone else wrote the Lease (same holder, e.g. kubectl edit): the optimistic write gets 409
+    const other = store.client();
+    const l = (await other.get('ns', 'x'))!;
+    await other.replace('ns', 'x', { ...l, metadata: { ...l.metadata, labels: { edited: 'yes' } } });
+    const readsBefore = store.reads;
+    await clock.tickAsync(2_000);
+    expect(store.reads - readsBefore, 'one read after the conflict').to.equal(1);
+    expect(store.lease?.spec?.renewTime).to.equal('2023-11-14T22:13:32.000000Z');
     expect(a.events).to.deep.equal(['started']);
     await a.elector.release();
   });
