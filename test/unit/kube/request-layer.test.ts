@@ -33,6 +33,18 @@ function harness(opts: { maxElapsedMs?: number } = {}) {
   return { layer, slept, run };
 }
 
+/** A kubeconfig for https://127.0.0.1:1 (nothing listens) with a token, and these cluster options. */
+function localKc(cluster: { skipTLSVerify?: boolean; caData?: string }): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://127.0.0.1:1', ...cluster }],
+    users: [{ name: 'u', token: 't' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kc;
+}
+
 describe('kube/request-layer', () => {
   it('retries 429 after the server\'s Retry-After, then returns the success', async () => {
     const h = harness();
@@ -106,13 +118,7 @@ describe('kube/request-layer', () => {
   });
 
   it('a watch (re)connect waiting for the rate limiter is refused when the gate closes meanwhile', async () => {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = localKc({ skipTLSVerify: true });
     let release: (() => void) | undefined;
     const layered = withRequestLayer(kc, { qps: 1, burst: 1, now: () => 0, sleep: () => new Promise<void>((r) => { release = r; }) });
     let open = true;
@@ -126,13 +132,7 @@ describe('kube/request-layer', () => {
   });
 
   it('keepAlive: every request of the typed clients shares one keep-alive agent (no TLS handshake per request); without it, one agent each', async () => {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: 'https://127.0.0.1:1', caData: Buffer.from('ca').toString('base64') }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = localKc({ caData: Buffer.from('ca').toString('base64') });
     const agentOf = async (layered: ReturnType<typeof withRequestLayer>) => {
       const ctx = new RequestContext('https://127.0.0.1:1/api/v1/nodes', HttpMethod.GET);
       await layered.applySecurityAuthentication(ctx);
@@ -150,13 +150,7 @@ describe('kube/request-layer', () => {
   });
 
   it('typed clients of a gated LayeredKubeConfig go through the layer (refused without a request)', async () => {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = localKc({ skipTLSVerify: true });
     const layered = withRequestLayer(kc, { qps: 5, burst: 5 });
     expect(layered.getCurrentCluster()?.server).to.equal('https://127.0.0.1:1');
     const gated = layered.withGate(() => 'this controller no longer leads');
