@@ -24,23 +24,29 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Stops `component` (SIGTERM, then SIGKILL after 10 s), waits downMs, starts it again as it was. */
-export async function restartComponent(component: 'kube-apiserver' | 'etcd', downMs: number): Promise<void> {
+/**
+ * Stops `component` (SIGTERM, then SIGKILL after 10 s), waits downMs, starts it again as it was.
+ * Resolves with how long the stop took (ms); the caller waits for the API to answer.
+ */
+export async function restartComponent(component: 'kube-apiserver' | 'etcd', downMs: number): Promise<number> {
   const pid = pidOf(component);
   const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
   const env = Object.fromEntries(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((e) => e.includes('=')).map((e) => {
     const i = e.indexOf('=');
     return [e.slice(0, i), e.slice(i + 1)];
   }));
+  const stopping = Date.now();
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + 10_000;
   while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   if (alive(pid)) process.kill(pid, 'SIGKILL');
   while (alive(pid)) await new Promise((r) => setTimeout(r, 50));
+  const stopMs = Date.now() - stopping;
   await new Promise((r) => setTimeout(r, downMs));
   const log = fs.openSync(path.join(clusterDir(), 'logs', `${component}.log`), 'a');
   const child = spawn(argv[0]!, argv.slice(1), { env, detached: true, stdio: ['ignore', log, log] });
   child.unref();
   fs.closeSync(log);
   fs.writeFileSync(path.join(clusterDir(), 'pids', `${component}.pid`), `${child.pid}\n`);
+  return stopMs;
 }

@@ -18,6 +18,14 @@ async function apiAnswers(): Promise<void> {
   }, 120_000, 200);
 }
 
+/** Restarts a component, waits for the API to answer and says where the time went. */
+async function restartAndWait(component: 'kube-apiserver' | 'etcd', downMs: number): Promise<void> {
+  const stopMs = await restartComponent(component, downMs);
+  const started = Date.now();
+  await apiAnswers();
+  process.stderr.write(`[faults]   ${component}: stopped in ${(stopMs / 1000).toFixed(1)} s, down ${(downMs / 1000).toFixed(1)} s, the API answered ${((Date.now() - started) / 1000).toFixed(1)} s after the start\n`);
+}
+
 /** The issue's bound: "an API-server outage of 60 s ends with the same process leading again". */
 export const LONGEST_OUTAGE_MS = 60_000;
 
@@ -60,15 +68,13 @@ export const FAULTS: Fault[] = [
     name: 'kube-apiserver stopped 5-60 s',
     async inject(ctx) {
       ctx.faultMs = outageMs(ctx);
-      await restartComponent('kube-apiserver', ctx.faultMs);
-      await apiAnswers();
+      await restartAndWait('kube-apiserver', ctx.faultMs);
     },
   },
   {
     name: 'etcd restarted',
     async inject(ctx) {
-      await restartComponent('etcd', between(ctx, 500, 3_000));
-      await apiAnswers();
+      await restartAndWait('etcd', between(ctx, 500, 3_000));
     },
   },
   {
