@@ -33,6 +33,7 @@ export class Controller {
   private jobs!: RestartingInformer<k8s.V1Job>;
   private pods!: RestartingInformer<k8s.V1Pod>;
   private operator?: ImageCacheOperator;
+  private runner?: OperationRunner;
   private refreshTimer?: NodeJS.Timeout;
   private workers?: Promise<void>;
   private started = false;
@@ -88,7 +89,10 @@ export class Controller {
     this.jobs = restartingInformer<k8s.V1Job>({
       kc, path: '/apis/batch/v1/jobs', list: () => batch.listJobForAllNamespaces({ labelSelector: IMAGE_MANAGER_SELECTOR }),
       labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'jobs', onRestart: onRestart('jobs'),
-      onChange: (_verb, job) => this.enqueueOwner(job),
+      onChange: (verb, job) => {
+        if (verb === 'delete') this.runner?.tracker.gone(job);
+        this.enqueueOwner(job);
+      },
     });
     this.pods = restartingInformer<k8s.V1Pod>({
       kc, path: '/api/v1/pods', list: () => core.listPodForAllNamespaces({ labelSelector: IMAGE_MANAGER_SELECTOR }),
@@ -113,7 +117,7 @@ export class Controller {
       nodes: this.nodes.list().length, jobs: this.jobs.list().length, pods: this.pods.list().length, imagecaches: this.index.all().length,
     });
 
-    const runner = new OperationRunner({
+    const runner = this.runner = new OperationRunner({
       api: this.api,
       status: new StatusWriter(this.api),
       events: new EventRecorder(this.api, log),

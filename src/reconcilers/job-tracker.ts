@@ -1,7 +1,8 @@
 // What the controller knows about its Jobs that the watch does not show yet (in memory only; a restarted
 // controller starts from the watch alone, which is always safe — the worst case is one AlreadyExists or
 // one NotFound answer):
-//   - Jobs it created that the watch has not delivered yet (so they are not created twice: no 409s);
+//   - Jobs it created that the watch has not delivered yet (so they are not created twice: no 409s),
+//     until the watch delivers them, or their deletion (deleted by hand before the watch showed them);
 //   - Jobs it deleted that the watch still lists (so they are not deleted again: no 404s);
 //   - Jobs every image of which has a final outcome (they no longer hold a --jobs-max-surge slot);
 //   - why a Job could not be created or could not create its pods (FailedCreate), by Job name.
@@ -66,6 +67,10 @@ export class JobTracker {
 
   created(job: V1Job): void {
     this.expected.set(jobKey(job), { job, at: this.now() });
+  }
+  /** The watch delivered the Job's deletion: a create of it not yet seen is over (it was deleted meanwhile). */
+  gone(job: V1Job): void {
+    this.expected.delete(jobKey(job));
   }
   deleted(job: V1Job): void {
     const key = jobKey(job);
