@@ -106,8 +106,8 @@ async function main(): Promise<void> {
     await kc.makeApiClient(k8s.CustomObjectsApi).listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, limit: 1 });
     return true;
   }, 60_000, 500);
-  if (a.controllerFrom === 'dist') compiledController(); // refuses a missing or stale build before anything starts
-  const env: BenchEnv = { kc, audit: new AuditLog(auditFile), nodes: new BenchNodes(kc), log, controllerFrom: a.controllerFrom,
+  if (a.controllerFrom !== 'src') compiledController(a.controllerFrom); // refuses a missing or stale build before anything starts
+  const env: BenchEnv = { kc, audit: new AuditLog(auditFile), nodes: new BenchNodes(kc), log, controllerFrom: a.controllerFrom, controllerNodeOptions: a.controllerNodeOptions,
     heapDir: a.heapSnapshot ? fs.mkdtempSync(path.join(os.tmpdir(), 'kfb-heap-')) : undefined };
   const rep: BenchReport = { machine: await machine(kc), args: `npx tsx bench/cluster-scale.ts ${process.argv.slice(2).join(' ')}`.trim(), scenarios: [] };
   log(`${rep.machine.cores} cores, ${rep.machine.memoryGiB.toFixed(1)} GiB, Kubernetes ${rep.machine.kubernetes}, commit ${rep.machine.commit}`);
