@@ -21,7 +21,7 @@ import { ensureCrd } from '../test/support/imagecaches.js';
 import { AuditLog } from './support/audit-log.js';
 import { BenchNodes } from './support/bench-nodes.js';
 import { runFloorScenario, runOriginalScenario, runOurs, scenarioKey, type BenchEnv } from './support/scenario.js';
-import { medianRatio, resultsMarkdown, summaryLines, type BenchReport, type Machine, type ScenarioReport } from './report/results-md.js';
+import { medianRatio, resultsMarkdown, sortedScenarios, summaryLines, type BenchReport, type Machine, type ScenarioReport } from './report/results-md.js';
 import { chartSvg, type Series } from './report/chart-svg.js';
 import { haveRsvgConvert, svgToPng } from './report/png.js';
 import { parseBenchArgs, scenarioList, type BenchArgs } from './support/bench-args.js';
@@ -82,7 +82,7 @@ function mergeOriginal(rep: BenchReport, file: string): void {
 /** Writes the results (JSON, markdown, SVG and PNG chart) to `--out`; returns its absolute prefix and what was written. */
 function writeResults(rep: BenchReport, a: BenchArgs): { out: string; done: BenchReport } {
   const earlier = a.include ? (JSON.parse(fs.readFileSync(a.include, 'utf8')) as BenchReport) : undefined;
-  const done: BenchReport = { ...rep, scenarios: [...(earlier?.scenarios ?? []).map((r) => ({ ...r, from: `${earlier!.machine.date} (commit ${earlier!.machine.commit})` })), ...rep.scenarios.map((r) => ({ ...r }))] };
+  const done: BenchReport = { ...rep, scenarios: sortedScenarios([...(earlier?.scenarios ?? []).map((r) => ({ ...r, from: r.from ?? `${earlier!.machine.date} (commit ${earlier!.machine.commit})` })), ...rep.scenarios.map((r) => ({ ...r }))]) };
   if (a.originalFrom) mergeOriginal(done, a.originalFrom);
   const out = path.resolve(ROOT, a.out);
   fs.mkdirSync(path.dirname(out), { recursive: true });
