@@ -88,7 +88,8 @@ function writeResults(rep: BenchReport, a: BenchArgs): { out: string; done: Benc
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(`${out}.json`, JSON.stringify(done, null, 2));
   fs.writeFileSync(`${out}.md`, resultsMarkdown(done));
-  if (done.scenarios.some((r) => r.ours)) {
+  // the chart draws one-cache scenarios (time against nodes): none measured yet, no chart yet
+  if (done.scenarios.some((r) => r.ours && r.scenario.caches === 1)) {
     fs.writeFileSync(`${out}.svg`, chart(done));
     if (a.png === true || (a.png === 'if-available' && haveRsvgConvert())) svgToPng(`${out}.svg`, `${out}.png`);
     else if (a.png) log('rsvg-convert not installed (bench/install-deps.sh): SVG chart only');
