@@ -33,7 +33,9 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+COPY hack/bundle.mjs ./hack/
+# dist/cmd/*.js, and the controller as one file with its launcher in dist/bundle/ (hack/bundle.mjs)
+RUN npx tsc -p tsconfig.build.json && node hack/bundle.mjs
 
 # --- production dependencies only ---
 FROM ${BUILD_IMAGE} AS deps
@@ -54,10 +56,15 @@ COPY --from=helm /out/helm /usr/local/bin/helm
 COPY helm/kube-fledged ./helm/kube-fledged
 WORKDIR /opt/bin
 # /opt/bin/kubefledged-<name> -> node /opt/kube-fledged/dist/cmd/<name>.js (exec: node is PID 1 and gets the signals);
-# /opt/bin/kubefledged-operator -> dist/cmd/kubefledged-operator.js
+# /opt/bin/kubefledged-operator -> dist/cmd/kubefledged-operator.js; /opt/bin/kubefledged-controller -> the
+# bundle's launcher dist/bundle/kubefledged-controller (one file, with its V8 flags; it execs node too)
 RUN for name in controller webhook-server cri-client operator; do \
       js="$name"; [ "$name" = operator ] && js=kubefledged-operator; \
-      printf '#!/bin/sh\nexec node "$(dirname "$0")/../kube-fledged/dist/cmd/%s.js" "$@"\n' "$js" > "kubefledged-$name"; \
+      if [ "$name" = controller ]; then \
+        printf '#!/bin/sh\nexec "$(dirname "$0")/../kube-fledged/dist/bundle/kubefledged-controller" "$@"\n' > "kubefledged-$name"; \
+      else \
+        printf '#!/bin/sh\nexec node "$(dirname "$0")/../kube-fledged/dist/cmd/%s.js" "$@"\n' "$js" > "kubefledged-$name"; \
+      fi; \
       chmod 0755 "kubefledged-$name"; \
     done
 WORKDIR /

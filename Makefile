@@ -18,8 +18,9 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed ## install npm packages (npm ci)
 
-build: deps ## compile TypeScript to dist/
+build: deps ## compile TypeScript to dist/, and the controller into one file (dist/bundle/, hack/bundle.mjs)
 	npx tsc -p tsconfig.build.json
+	node hack/bundle.mjs
 
 lint: deps ## eslint + type-check
 	npx eslint .

@@ -21,7 +21,7 @@ import { ensureCrd } from '../test/support/imagecaches.js';
 import { AuditLog } from './support/audit-log.js';
 import { BenchNodes } from './support/bench-nodes.js';
 import { runFloorScenario, runOriginalScenario, runOurs, scenarioKey, type BenchEnv } from './support/scenario.js';
-import { medianRatio, resultsMarkdown, summaryLines, type BenchReport, type Machine, type ScenarioReport } from './report/results-md.js';
+import { medianRatio, resultsMarkdown, sortedScenarios, summaryLines, type BenchReport, type Machine, type ScenarioReport } from './report/results-md.js';
 import { chartSvg, type Series } from './report/chart-svg.js';
 import { haveRsvgConvert, svgToPng } from './report/png.js';
 import { parseBenchArgs, scenarioList, type BenchArgs } from './support/bench-args.js';
@@ -82,13 +82,14 @@ function mergeOriginal(rep: BenchReport, file: string): void {
 /** Writes the results (JSON, markdown, SVG and PNG chart) to `--out`; returns its absolute prefix and what was written. */
 function writeResults(rep: BenchReport, a: BenchArgs): { out: string; done: BenchReport } {
   const earlier = a.include ? (JSON.parse(fs.readFileSync(a.include, 'utf8')) as BenchReport) : undefined;
-  const done: BenchReport = { ...rep, scenarios: [...(earlier?.scenarios ?? []).map((r) => ({ ...r, from: `${earlier!.machine.date} (commit ${earlier!.machine.commit})` })), ...rep.scenarios.map((r) => ({ ...r }))] };
+  const done: BenchReport = { ...rep, scenarios: sortedScenarios([...(earlier?.scenarios ?? []).map((r) => ({ ...r, from: r.from ?? `${earlier!.machine.date} (commit ${earlier!.machine.commit})` })), ...rep.scenarios.map((r) => ({ ...r }))]) };
   if (a.originalFrom) mergeOriginal(done, a.originalFrom);
   const out = path.resolve(ROOT, a.out);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(`${out}.json`, JSON.stringify(done, null, 2));
   fs.writeFileSync(`${out}.md`, resultsMarkdown(done));
-  if (done.scenarios.some((r) => r.ours)) {
+  // the chart draws one-cache scenarios (time against nodes): none measured yet, no chart yet
+  if (done.scenarios.some((r) => r.ours && r.scenario.caches === 1)) {
     fs.writeFileSync(`${out}.svg`, chart(done));
     if (a.png === true || (a.png === 'if-available' && haveRsvgConvert())) svgToPng(`${out}.svg`, `${out}.png`);
     else if (a.png) log('rsvg-convert not installed (bench/install-deps.sh): SVG chart only');
@@ -106,8 +107,8 @@ async function main(): Promise<void> {
     await kc.makeApiClient(k8s.CustomObjectsApi).listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, limit: 1 });
     return true;
   }, 60_000, 500);
-  if (a.controllerFrom === 'dist') compiledController(); // refuses a missing or stale build before anything starts
-  const env: BenchEnv = { kc, audit: new AuditLog(auditFile), nodes: new BenchNodes(kc), log, controllerFrom: a.controllerFrom,
+  if (a.controllerFrom !== 'src') compiledController(a.controllerFrom); // refuses a missing or stale build before anything starts
+  const env: BenchEnv = { kc, audit: new AuditLog(auditFile), nodes: new BenchNodes(kc), log, controllerFrom: a.controllerFrom, controllerNodeOptions: a.controllerNodeOptions,
     heapDir: a.heapSnapshot ? fs.mkdtempSync(path.join(os.tmpdir(), 'kfb-heap-')) : undefined };
   const rep: BenchReport = { machine: await machine(kc), args: `npx tsx bench/cluster-scale.ts ${process.argv.slice(2).join(' ')}`.trim(), scenarios: [] };
   log(`${rep.machine.cores} cores, ${rep.machine.memoryGiB.toFixed(1)} GiB, Kubernetes ${rep.machine.kubernetes}, commit ${rep.machine.commit}`);

@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$ROOT"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npx tsc -p tsconfig.build.json
+node hack/bundle.mjs
 
 kcfg=""
 if [ "${USE_LOCAL_CLUSTER:-0}" != 1 ] && kubectl version --request-timeout=5s >/dev/null 2>&1; then
@@ -53,7 +54,8 @@ if [ "${WEBHOOK:-true}" != false ] && [ -f dist/cmd/webhook-server.js ] && [ -x 
   names+=(webhook)
 fi
 # shellcheck disable=SC2086
-node dist/cmd/controller.js --kubeconfig="$kcfg" --stderrthreshold=INFO ${ARGS:-} &
+# the controller as the image starts it: the bundle, with its V8 flags (hack/bundle.mjs)
+dist/bundle/kubefledged-controller --kubeconfig="$kcfg" --stderrthreshold=INFO ${ARGS:-} &
 pids+=($!)
 names+=(controller)
 rlog "running: ${names[*]} (pids ${pids[*]}); Ctrl-C stops them${webhook_config:+ and removes the local webhook registration}"

@@ -16,6 +16,11 @@ export function medianRatio(runs: readonly ScenarioReport[]): number | undefined
 
 export interface BenchReport { machine: Machine; args: string; scenarios: ScenarioReport[] }
 
+/** Scenarios by nodes, then images, then caches (stable: repeated runs keep their order), as the table lists them. */
+export function sortedScenarios(list: readonly ScenarioReport[]): ScenarioReport[] {
+  return [...list].sort((a, b) => a.scenario.nodes - b.scenario.nodes || a.scenario.images - b.scenario.images || a.scenario.caches - b.scenario.caches);
+}
+
 const MiB = 1024 * 1024;
 const f1 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(1));
 const f2 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(2));

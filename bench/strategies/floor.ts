@@ -6,6 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { imagesPulled, timeline, type Timeline } from '../support/namespace-observer.js';
 import { pool } from '../support/pool.js';
+import { resilientWatch } from '../support/resilient-watch.js';
 
 /** Labels the API server or the Job controller set, which a re-created Job must not carry. */
 const GENERATED_LABELS = /^(controller-uid|job-name|batch\.kubernetes\.io\/.*)$/;
@@ -41,7 +42,7 @@ export async function runFloor(kc: k8s.KubeConfig, namespace: string, templates:
   const pulledAt: number[] = [];
   let resolveAll!: () => void;
   const all = new Promise<void>((r) => (resolveAll = r));
-  const abort = await new k8s.Watch(kc).watch(`/api/v1/namespaces/${namespace}/pods`, {}, (_phase, p: k8s.V1Pod) => {
+  const seen = (p: k8s.V1Pod) => {
     const job = p.metadata?.labels?.['job-name'];
     if (!job || done.has(job)) return;
     if (imagesPulled(p)) {
@@ -51,7 +52,9 @@ export async function runFloor(kc: k8s.KubeConfig, namespace: string, templates:
     else if (p.status?.phase === 'Failed') done.set(job, false);
     else return;
     if (done.size === jobs.length) resolveAll();
-  }, () => undefined);
+  };
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const watch = await resilientWatch<k8s.V1Pod>(kc, `/api/v1/namespaces/${namespace}/pods`, () => core.listNamespacedPod({ namespace }), (_phase, p) => seen(p));
   try {
     const t0 = Date.now();
     await pool(jobs, concurrency, async (body) => {
@@ -63,6 +66,6 @@ export async function runFloor(kc: k8s.KubeConfig, namespace: string, templates:
     clearTimeout(timer);
     return { seconds: (Date.now() - t0) / 1000, jobs: jobs.length, failed: [...done.values()].filter((ok) => !ok).length, timeline: timeline(createdAt, pulledAt, t0) };
   } finally {
-    abort.abort();
+    watch.stop();
   }
 }

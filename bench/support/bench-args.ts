@@ -15,8 +15,10 @@ export interface BenchArgs {
   png: boolean | 'if-available';
   keepNodes: boolean;
   controllerArgs: string[];
-  /** run the compiled controller of dist/ (as the image does) or src/ through tsx */
-  controllerFrom: 'dist' | 'src';
+  /** run the shipped build (dist/bundle/controller.js, as the image does), the compiled modules of dist/cmd/, or src/ through tsx */
+  controllerFrom: 'dist' | 'modules' | 'src';
+  /** extra node/V8 flags of the controller process (after the shipped ones) */
+  controllerNodeOptions: string[];
   /** a heap snapshot of the controller at the end of each create phase, summarised in the results */
   heapSnapshot: boolean;
   /** creates the floor keeps in flight */
@@ -53,6 +55,7 @@ export const DEFAULTS: BenchArgs = {
   keepNodes: false,
   controllerArgs: [],
   controllerFrom: 'dist',
+  controllerNodeOptions: [],
   repeat: 1,
   heapSnapshot: false,
   floorConcurrency: 32,
@@ -75,7 +78,7 @@ function keys(flag: string, v: string, parts: number): string[] {
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const a: BenchArgs = { ...DEFAULTS, controllerArgs: [] };
+  const a: BenchArgs = { ...DEFAULTS, controllerArgs: [], controllerNodeOptions: [] };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     const eq = raw.indexOf('=');
@@ -100,9 +103,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case 'png-if-available': a.png = 'if-available'; break;
       case 'keep-nodes': a.keepNodes = true; break;
       case 'controller-arg': a.controllerArgs.push(value()); break;
+      case 'controller-node-option': a.controllerNodeOptions.push(value()); break;
       case 'controller-from': {
         const v = value();
-        if (v !== 'dist' && v !== 'src') throw new Error(`--controller-from: "${v}" is neither dist (the compiled controller, make build) nor src (TypeScript through tsx)`);
+        if (v !== 'dist' && v !== 'modules' && v !== 'src') throw new Error(`--controller-from: "${v}" is none of dist (the shipped bundle, make build), modules (dist/cmd/*.js, one file per module) or src (TypeScript through tsx)`);
         a.controllerFrom = v;
         break;
       }
@@ -113,7 +117,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case 'original-from': a.originalFrom = value(); break;
       case 'include': a.include = value(); break;
       default:
-        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --floor-concurrency, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-from, --heap-snapshot, --repeat, --scenarios, --original-from, --include`);
+        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --floor-concurrency, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-node-option, --controller-from, --heap-snapshot, --repeat, --scenarios, --original-from, --include`);
     }
   }
   if ([...a.caches, ...(a.scenarios ?? []).map((k) => Number(k.split('x')[2]))].some((c) => c !== 1 && c !== 10)) throw new Error('--caches: 1 or 10 (each cache of the 10-cache scenario selects one of the 10 node groups)');

@@ -32,16 +32,29 @@ export async function chartIdentity(kc: k8s.KubeConfig, namespace: string, sa = 
   return { kubeconfig: s.file, user: `system:serviceaccount:${namespace}:${sa}`, cleanup: s.cleanup };
 }
 
-export type ControllerSource = 'dist' | 'src';
+export type ControllerSource = 'dist' | 'modules' | 'src';
 
-/** dist/cmd/controller.js, refusing one older than the sources (the bench would measure stale code). */
-export function compiledController(): string {
-  const entry = path.join(ROOT, 'dist', 'cmd', 'controller.js');
-  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run "make build" (make bench does), or pass --controller-from src`);
-  const newest = (dir: string): number => fs.readdirSync(dir, { withFileTypes: true })
+/** The newest modification time under `dir`. */
+function newest(dir: string): number {
+  return fs.readdirSync(dir, { withFileTypes: true })
     .reduce((m, e) => Math.max(m, e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs), 0);
+}
+
+/**
+ * The compiled controller, refusing one older than the sources (the bench would measure stale code):
+ * 'dist' is what the image starts (dist/bundle/controller.js, hack/bundle.mjs), 'modules' the one file per
+ * module of tsc (dist/cmd/controller.js), kept to measure what the bundle changes.
+ */
+export function compiledController(from: Exclude<ControllerSource, 'src'> = 'dist'): string {
+  const entry = path.join(ROOT, 'dist', ...(from === 'dist' ? ['bundle', 'controller.js'] : ['cmd', 'controller.js']));
+  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: run "make build" (make bench does), or pass --controller-from src`);
   if (newest(path.join(ROOT, 'src')) > fs.statSync(entry).mtimeMs) throw new Error(`${entry} is older than src/: run "make build" (make bench does)`);
   return entry;
+}
+
+/** The V8 flags the image starts the controller with (written by hack/bundle.mjs beside the bundle). */
+export function shippedNodeOptions(): string {
+  return fs.readFileSync(path.join(ROOT, 'dist', 'bundle', 'controller.node-options'), 'utf8').trim();
 }
 
 export class BenchController {
@@ -57,8 +70,10 @@ export class BenchController {
     const port = await freePort();
     const args = ['--leader-elect=false', '--stderrthreshold=ERROR', ...this.args, `--metrics-bind-address=127.0.0.1:${port}`];
     const env: Record<string, string> = { KUBEFLEDGED_NAMESPACE: this.namespace };
-    if (this.nodeOptions) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${this.nodeOptions}`.trim();
-    this.proc = (this.from === 'dist' ? new ControllerProcess(this.id.kubeconfig, args, env, compiledController()) : new ControllerProcess(this.id.kubeconfig, args, env)).start();
+    // the shipped bundle runs with the V8 flags of its launcher (dist/bundle/kubefledged-controller); extra ones come after and win
+    const nodeOptions = [this.from === 'dist' ? shippedNodeOptions() : '', process.env.NODE_OPTIONS ?? '', this.nodeOptions].filter(Boolean).join(' ');
+    if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
+    this.proc = (this.from === 'src' ? new ControllerProcess(this.id.kubeconfig, args, env) : new ControllerProcess(this.id.kubeconfig, args, env, compiledController(this.from))).start();
     const deadline = Date.now() + timeoutMs;
     while ((await get(`http://127.0.0.1:${port}/readyz`)) !== 200) {
       if (!this.proc.running()) throw new Error(`controller exited during start-up:\n${this.proc.dump()}`);

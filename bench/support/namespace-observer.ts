@@ -3,6 +3,7 @@
 // running or terminated with exit code 0: kubelet starts a container only once its image is on the
 // node), which tells when a node has its images whatever the shape of the Jobs.
 import * as k8s from '@kubernetes/client-node';
+import { resilientWatch, type ResilientWatch } from './resilient-watch.js';
 
 export interface PodDone { node: string; images: string[]; at: number }
 
@@ -23,17 +24,17 @@ export class NamespaceObserver {
   /** when each Job of `jobs` was first seen */
   readonly jobSeenAt: number[] = [];
   private readonly doneUids = new Set<string>();
-  private aborts: AbortController[] = [];
+  private watches: ResilientWatch[] = [];
   private listeners: (() => void)[] = [];
 
   constructor(private readonly kc: k8s.KubeConfig, readonly namespace: string) {}
 
   async start(): Promise<this> {
-    const w = new k8s.Watch(this.kc);
-    const onDone = (what: string) => (err: unknown) => {
-      if (err && !(err instanceof Error && err.name === 'AbortError')) console.error(`[bench] ${what} watch of ${this.namespace} ended: ${String(err)}`);
-    };
-    this.aborts.push(await w.watch(`/apis/batch/v1/namespaces/${this.namespace}/jobs`, {}, (phase, obj: k8s.V1Job) => {
+    const batch = this.kc.makeApiClient(k8s.BatchV1Api);
+    const core = this.kc.makeApiClient(k8s.CoreV1Api);
+    const log = (msg: string) => console.error(`[bench] ${msg}`);
+    const ns = this.namespace;
+    this.watches.push(await resilientWatch<k8s.V1Job>(this.kc, `/apis/batch/v1/namespaces/${ns}/jobs`, () => batch.listNamespacedJob({ namespace: ns }), (phase, obj) => {
       const uid = obj.metadata?.uid;
       if (!uid) return;
       if (phase === 'ADDED' && !this.jobUids.has(uid)) {
@@ -41,8 +42,8 @@ export class NamespaceObserver {
         this.jobSeenAt.push(Date.now());
       }
       this.jobUids.add(uid);
-    }, onDone('Job')));
-    this.aborts.push(await w.watch(`/api/v1/namespaces/${this.namespace}/pods`, {}, (_phase, obj: k8s.V1Pod) => {
+    }, log));
+    this.watches.push(await resilientWatch<k8s.V1Pod>(this.kc, `/api/v1/namespaces/${ns}/pods`, () => core.listNamespacedPod({ namespace: ns }), (_phase, obj) => {
       const uid = obj.metadata?.uid;
       if (!uid) return;
       this.podUids.add(uid);
@@ -51,7 +52,7 @@ export class NamespaceObserver {
         this.podsDone.push({ node: obj.spec?.nodeName ?? '', images: (obj.spec?.containers ?? []).map((c) => c.image ?? ''), at: Date.now() });
         for (const l of this.listeners) l();
       }
-    }, onDone('pod')));
+    }, log));
     return this;
   }
 
@@ -88,8 +89,8 @@ export class NamespaceObserver {
   }
 
   stop(): void {
-    for (const a of this.aborts) a.abort();
-    this.aborts = [];
+    for (const w of this.watches) w.stop();
+    this.watches = [];
   }
 }
 

@@ -83,6 +83,8 @@ export interface BenchEnv {
   nodes: BenchNodes;
   log: (msg: string) => void;
   controllerFrom: ControllerSource;
+  /** extra node/V8 flags of the controller (NODE_OPTIONS), e.g. --max-semi-space-size=4 */
+  controllerNodeOptions?: string[];
   /** a directory for heap snapshots taken at the end of each create phase */
   heapDir?: string;
 }
@@ -178,8 +180,8 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
   const specs = cacheSpecs(s, `s${scenarioKey(s)}-${ns.slice(-4)}`);
   const names = specs.map((c) => c.name);
   const joiner = `kfb-join-${joiners++}-${ns.slice(-4)}`;
-  let ctrl = new BenchController(id, ns, ['--image-cache-refresh-frequency=0s', ...extraArgs], env.controllerFrom,
-    env.heapDir ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${env.heapDir}` : '');
+  const nodeOptions = [...(env.controllerNodeOptions ?? []), ...(env.heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${env.heapDir}`] : [])].join(' ');
+  let ctrl = new BenchController(id, ns, ['--image-cache-refresh-frequency=0s', ...extraArgs], env.controllerFrom, nodeOptions);
   try {
     await ctrl.start();
     await sleep(2000); // the first relist's echoes settle; start-up is not part of the figures
@@ -271,7 +273,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     let refreshOnJobs: number | undefined;
     if (w.refreshPeriodSeconds > 0) {
       env.log(`ours ${scenarioKey(s)}: refresh on, one period of ${w.refreshPeriodSeconds} s`);
-      ctrl = new BenchController(id, ns, [`--image-cache-refresh-frequency=${w.refreshPeriodSeconds}s`, ...extraArgs], env.controllerFrom);
+      ctrl = new BenchController(id, ns, [`--image-cache-refresh-frequency=${w.refreshPeriodSeconds}s`, ...extraArgs], env.controllerFrom, nodeOptions);
       await ctrl.start();
       const p = w.refreshPeriodSeconds * 1000;
       const from = Date.now() + p / 2;

@@ -7,7 +7,9 @@
 //   start() resolves, so "start() resolved" is not "listed" (verified on client-node 1.4.0, cache.js
 //   doneHandler). start() here resolves only after a successful list;
 // - a missing permission (401/403) that lasts past a short grace at start-up is fatal: start()
-//   rejects with MissingPermissionError naming the resource, so the process can say which.
+//   rejects with MissingPermissionError naming the resource, so the process can say which;
+// - an optional transform is applied to every listed and watched object before it is cached, so the
+//   cache holds only what the controller reads (informer-transforms.ts).
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../operator/logger.js';
 import { apiErrorText, classifyApiError } from './api-errors.js';
@@ -51,19 +53,23 @@ export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
   resource: string;
   onRestart?: () => void;
   timings?: InformerTimings;
+  /** Applied to every object (list items and watch events) before it is cached and handed to onChange. */
+  transform?: (obj: T) => T;
 }): RestartingInformer<T> {
   const initialDelay = opts.timings?.initialDelayMs ?? 1000;
   const maxDelay = opts.timings?.maxDelayMs ?? 30_000;
   const permissionGrace = opts.timings?.permissionGraceMs ?? 10_000;
   let listSucceeded = false;
-  const informer = k8s.makeInformer<T>(opts.kc, opts.path, async () => {
+  const transform = opts.transform;
+  const informer = new k8s.ListWatch<T>(opts.path, transform ? transformingWatch(new k8s.Watch(opts.kc), transform) : new k8s.Watch(opts.kc), async () => {
     const list = await opts.list();
+    if (transform) list.items = list.items.map(transform);
     listSucceeded = true;
     // client-node fills its cache right after this promise resolves (same tick); synced from then on,
     // even while the watch request is still connecting.
     setImmediate(markSynced);
     return list;
-  }, opts.labelSelector);
+  }, false, opts.labelSelector);
   let stopped = false;
   let hasSynced = false;
   let delay = initialDelay;
@@ -145,5 +151,15 @@ export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
       settle?.resolve();
       await informer.stop();
     },
+  };
+}
+
+/** A Watch whose object events carry transform(object); ERROR and BOOKMARK events pass unchanged. */
+export function transformingWatch<T>(watch: k8s.Watch, transform: (obj: T) => T): k8s.Watch {
+  const objectEvent = new Set(['ADDED', 'MODIFIED', 'DELETED']);
+  return {
+    config: watch.config,
+    watch: (path, queryParams, callback, done) =>
+      watch.watch(path, queryParams, (phase, obj, raw) => callback(phase, objectEvent.has(phase) && obj ? transform(obj as T) : obj, raw), done),
   };
 }

@@ -1,7 +1,9 @@
 // The request layer every API client of the controller shares: a KubeConfig whose typed clients
 // (makeApiClient: ImageCacheApi, informers' lists, the Lease client) and watches (applyToFetchOptions:
 // informers, the SDK-facing ImageCache watch) go through
-// - one client-side rate limiter (client-go's --kube-api-qps / --kube-api-burst token bucket), and
+// - one client-side rate limiter (client-go's --kube-api-qps / --kube-api-burst token bucket), in which
+//   the deletes of Jobs (the clean-up of finished operations) go at low priority: they wait while any
+//   other request waits for a token (requestPriority, token-bucket.ts), and
 // - retries with exponential backoff and jitter of transient failures: 429 (honouring Retry-After),
 //   5xx, connection refused or reset, timeouts; anything else is returned to the caller at once;
 // - an optional gate: once it is closed (leadership lost, shutting down) every request fails at once
@@ -25,7 +27,7 @@ import {
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { apiErrorText, classifyApiError, classifyStatus, type ApiErrorClass } from './api-errors.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket, type RequestPriority } from './token-bucket.js';
 
 /** client-go's defaults of kube-controller-manager (--kube-api-qps=20, --kube-api-burst=30). */
 export const DEFAULT_KUBE_API_QPS = 20;
@@ -60,6 +62,16 @@ export interface RequestLayerOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+}
+
+const JOB_PATH = /^\/apis\/batch\/v1\/namespaces\/[^/]+\/jobs\/[^/]+$/;
+
+/**
+ * 'low' for the clean-up of the controller's Jobs (DELETE of one Job): nothing waits for it (the status
+ * is written first), so it yields the budget to creates, status writes, reads and watches.
+ */
+export function requestPriority(what: { method: string; url: string }): RequestPriority {
+  return what.method.toUpperCase() === 'DELETE' && JOB_PATH.test(pathOf(what.url)) ? 'low' : 'normal';
 }
 
 /** A request refused because the process no longer leads (or is shutting down). */
@@ -137,7 +149,7 @@ export class RequestLayer {
     const start = this.now();
     for (let n = 0; ; n++) {
       checkGate(gate, what);
-      await this.limiter.acquire();
+      await this.limiter.acquire(requestPriority(what));
       // the wait for a token can outlast the term (SIGTERM, a lost Lease): ask the gate again
       checkGate(gate, what);
       let answer: R | undefined;

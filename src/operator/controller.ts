@@ -9,6 +9,7 @@ import { IMAGE_MANAGER_SELECTOR } from '../api/constants.js';
 import { WorkQueue, runWorkers } from '../queue/work-queue.js';
 import { ImageCacheApi } from '../kube/imagecache-api.js';
 import { restartingInformer, type RestartingInformer } from '../kube/informers.js';
+import { slimJob, slimNode, slimPod } from '../kube/informer-transforms.js';
 import { apiErrorLogFields } from '../kube/api-errors.js';
 import { StatusWriter } from '../status/status-writer.js';
 import { EventRecorder } from '../status/event-recorder.js';
@@ -82,13 +83,14 @@ export class Controller {
     // this term (the leader's) exports the per-cache series from its index until it stops
     this.withdrawCacheSeries = this.metrics?.exportCaches(() => this.index.all().map(([, cache]) => cache));
 
+    // the caches keep only the fields the controller reads (kube/informer-transforms.ts)
     this.nodes = restartingInformer<k8s.V1Node>({
-      kc, path: '/api/v1/nodes', list: () => core.listNode(), log, resource: 'nodes', onRestart: onRestart('nodes'),
+      kc, path: '/api/v1/nodes', list: () => core.listNode(), log, resource: 'nodes', onRestart: onRestart('nodes'), transform: slimNode,
       onChange: (verb, node) => this.onNode(verb, node),
     });
     this.jobs = restartingInformer<k8s.V1Job>({
       kc, path: '/apis/batch/v1/jobs', list: () => batch.listJobForAllNamespaces({ labelSelector: IMAGE_MANAGER_SELECTOR }),
-      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'jobs', onRestart: onRestart('jobs'),
+      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'jobs', onRestart: onRestart('jobs'), transform: slimJob,
       onChange: (verb, job) => {
         if (verb === 'delete') this.runner?.tracker.gone(job);
         this.enqueueOwner(job);
@@ -96,7 +98,7 @@ export class Controller {
     });
     this.pods = restartingInformer<k8s.V1Pod>({
       kc, path: '/api/v1/pods', list: () => core.listPodForAllNamespaces({ labelSelector: IMAGE_MANAGER_SELECTOR }),
-      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'pods', onRestart: onRestart('pods'),
+      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'pods', onRestart: onRestart('pods'), transform: slimPod,
       onChange: (_verb, pod) => this.enqueueOwner(pod),
     });
     // ImageCache events through the SDK (its watch replaced by a list + watch, see imagecache-operator.ts):

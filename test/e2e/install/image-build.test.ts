@@ -51,9 +51,10 @@ describe('install (e2e): container image build steps replayed outside Docker', f
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('sends only the package files, tsconfigs, src/ (no tests) and the chart as build context', () => {
-    expect(context).to.include.members(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/cmd/controller.ts', 'helm/kube-fledged/Chart.yaml']);
-    expect(context.filter((f) => !f.startsWith('src/') && !f.startsWith('helm/kube-fledged/') && !['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'].includes(f))).to.deep.equal([]);
+  it('sends only the package files, tsconfigs, src/ (no tests), the bundler script and the chart as build context', () => {
+    const files = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'hack/bundle.mjs'];
+    expect(context).to.include.members([...files, 'src/cmd/controller.ts', 'helm/kube-fledged/Chart.yaml']);
+    expect(context.filter((f) => !f.startsWith('src/') && !f.startsWith('helm/kube-fledged/') && !files.includes(f))).to.deep.equal([]);
     expect(context.filter((f) => f.endsWith('.test.ts'))).to.deep.equal([]);
     expect(dockerignoreIncludes(['*', '!src/', 'src/**/*.test.ts'], 'src/a/b.test.ts')).to.equal(false);
     expect(dockerignoreIncludes(['*', '!src/'], 'node_modules/x/index.js')).to.equal(false);
@@ -62,6 +63,10 @@ describe('install (e2e): container image build steps replayed outside Docker', f
   it('compiles every entrypoint in the build stage', () => {
     const dist = path.join(stages.get('build')!.root, 'src', 'dist', 'cmd');
     expect(fs.readdirSync(dist).filter((f) => f.endsWith('.js')).sort()).to.deep.equal(['controller.js', 'cri-client.js', 'kubefledged-operator.js', 'webhook-server.js']);
+    // the controller as one file, its launcher and the launcher's V8 flags (hack/bundle.mjs)
+    const bundle = path.join(stages.get('build')!.root, 'src', 'dist', 'bundle');
+    expect(fs.readdirSync(bundle).sort()).to.deep.equal(['controller.js', 'controller.js.map', 'controller.node-options', 'kubefledged-controller']);
+    expect(fs.readFileSync(path.join(bundle, 'kubefledged-controller'), 'utf8')).to.contain(fs.readFileSync(path.join(bundle, 'controller.node-options'), 'utf8').trim());
   });
 
   it('ships production dependencies only in the runtime stage', () => {

@@ -98,6 +98,11 @@ describe('bench: command line', () => {
     const a = parseBenchArgs(['--nodes', '100', '--images=10', '--caches', '1,10', '--original=', '--idle-at', '100x10x1', '--no-floor', '--controller-arg=-v=4']);
     expect(a).to.deep.include({ nodes: [100], images: [10], caches: [1, 10], original: [], idleAt: ['100x10x1'], floor: false, controllerArgs: ['-v=4'] });
     expect(DEFAULTS.controllerArgs).to.deep.equal([]);
+    // the shipped bundle by default; node/V8 flags of the controller process repeatable, none by default
+    expect(DEFAULTS).to.deep.include({ controllerFrom: 'dist', controllerNodeOptions: [] });
+    const b = parseBenchArgs(['--controller-from', 'modules', '--controller-node-option=--max-semi-space-size=16', '--controller-node-option', '--max-old-space-size=256']);
+    expect(b).to.deep.include({ controllerFrom: 'modules', controllerNodeOptions: ['--max-semi-space-size=16', '--max-old-space-size=256'] });
+    expect(DEFAULTS.controllerNodeOptions).to.deep.equal([]); // not shared with a parsed copy
   });
 
   it('refuses bad values naming the flag and the fix', () => {
@@ -106,6 +111,7 @@ describe('bench: command line', () => {
     expect(() => parseBenchArgs(['--caches', '3'])).to.throw(/--caches: 1 or 10/);
     expect(() => parseBenchArgs(['--nodes'])).to.throw(/--nodes needs a value/);
     expect(() => parseBenchArgs(['--fast'])).to.throw(/unknown flag --fast: use --nodes/);
+    expect(() => parseBenchArgs(['--controller-from', 'image'])).to.throw(/--controller-from: "image" is none of dist \(the shipped bundle, make build\), modules .* or src/);
   });
 });
 

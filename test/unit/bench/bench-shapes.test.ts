@@ -4,7 +4,7 @@ import { recreatableJob } from '../../../bench/strategies/floor.js';
 import { originalPullJob, presentOnNode } from '../../../bench/strategies/original.js';
 import { imagesPulled, timeline } from '../../../bench/support/namespace-observer.js';
 import { chartSvg, niceStep } from '../../../bench/report/chart-svg.js';
-import { medianRatio, ratio, resultsMarkdown, type BenchReport, type ScenarioReport } from '../../../bench/report/results-md.js';
+import { medianRatio, ratio, resultsMarkdown, sortedScenarios, type BenchReport, type ScenarioReport } from '../../../bench/report/results-md.js';
 import type { ImageCache } from '../../../src/api/imagecache.js';
 
 describe('bench: the floor re-creates the controller\'s Jobs', () => {
@@ -131,5 +131,14 @@ describe('bench: timeline of a phase', () => {
     expect(timeline([500, 1500, 3000], [2000, 4500], 1000)).to.deep.equal({ firstJobSeconds: 0.5, lastJobSeconds: 2, lastPulledSeconds: 3.5 });
     expect(timeline([], [], 0).lastJobSeconds).to.be.NaN;
     expect(timeline([5], [5], 10).lastPulledSeconds).to.be.NaN;
+  });
+});
+
+describe('bench: results list scenarios by nodes, images, caches', () => {
+  it('sorts an included run\'s scenarios among this run\'s, keeping repeated runs in order', () => {
+    const r = (nodes: number, images: number, caches: number, run?: number): ScenarioReport => ({ scenario: { nodes, images, caches }, run });
+    const keys = sortedScenarios([r(1000, 10, 1), r(200, 10, 10), r(100, 10, 1, 2), r(1000, 50, 1), r(100, 10, 1, 1), r(200, 10, 1)])
+      .map((x) => `${x.scenario.nodes}x${x.scenario.images}x${x.scenario.caches}${x.run ? `#${x.run}` : ''}`);
+    expect(keys).to.deep.equal(['100x10x1#2', '100x10x1#1', '200x10x1', '200x10x10', '1000x10x1', '1000x50x1']);
   });
 });

@@ -95,6 +95,10 @@ describe('install: Dockerfile', () => {
     const wrappers = df.stages.find((s) => s.name === 'runtime')!.instructions.find((i) => i.keyword === 'RUN')!;
     expect(wrappers.args).to.contain('for name in controller webhook-server cri-client');
     expect(wrappers.args).to.contain('exec node');
+    // the controller's wrapper starts the bundle's launcher (one file, the shipped V8 flags: hack/bundle.mjs)
+    expect(wrappers.args).to.contain('exec "$(dirname "$0")/../kube-fledged/dist/bundle/kubefledged-controller" "$@"');
+    const build = df.stages.find((s) => s.name === 'build')!.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+    expect(build.some((a) => /npx tsc -p tsconfig\.build\.json && node hack\/bundle\.mjs/.test(a))).to.equal(true);
   });
 
   it('runs every target as the non-root uid 65532 (numeric, so runAsNonRoot can check it)', () => {
@@ -125,10 +129,10 @@ describe('install: Dockerfile', () => {
     for (const w of all.filter((i) => i.keyword === 'WORKDIR')) expect(w.args, `line ${w.line}`).to.match(/^\//);
   });
 
-  it('sends only package files, tsconfigs, src/ and the chart as build context', () => {
+  it('sends only package files, tsconfigs, src/, the bundler script and the chart as build context', () => {
     const ignore = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     expect(ignore[0]).to.equal('*');
-    expect(ignore.filter((l) => l.startsWith('!'))).to.deep.equal(['!package.json', '!package-lock.json', '!tsconfig.json', '!tsconfig.build.json', '!src/', '!helm/kube-fledged/']);
+    expect(ignore.filter((l) => l.startsWith('!'))).to.deep.equal(['!package.json', '!package-lock.json', '!tsconfig.json', '!tsconfig.build.json', '!src/', '!hack/bundle.mjs', '!helm/kube-fledged/']);
     const contextCopies = instructions(DOCKERFILE).filter((i) => i.keyword === 'COPY' && !i.flags.from);
     for (const c of contextCopies) {
       const sources = c.args.split(/\s+/).slice(0, -1);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { ApiException, KubeConfig, type KubernetesListObject, type V1Node } from '@kubernetes/client-node';
-import { MissingPermissionError, restartingInformer } from '../../../src/kube/informers.js';
+import { ApiException, KubeConfig, Watch, type KubernetesListObject, type V1Node } from '@kubernetes/client-node';
+import { MissingPermissionError, restartingInformer, transformingWatch } from '../../../src/kube/informers.js';
 
 /** A KubeConfig whose watch requests never connect (no network in unit tests). */
 class NoWatchKubeConfig extends KubeConfig {
@@ -99,5 +99,54 @@ describe('kube/informers: restartingInformer', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(lists).to.equal(after);
     expect(inf.synced()).to.equal(false);
+  });
+
+  it('caches and reports the transformed list items (transform), not the objects the API sent', async () => {
+    const changed: V1Node[] = [];
+    const inf = restartingInformer<V1Node>({
+      kc: new NoWatchKubeConfig(), path: '/api/v1/nodes', log, resource: 'nodes',
+      list: async () => {
+        const l = nodeList('a', 'b');
+        for (const n of l.items) n.metadata!.managedFields = [{ manager: 'kubelet' }];
+        return l;
+      },
+      transform: (n) => ({ metadata: { name: n.metadata?.name, resourceVersion: n.metadata?.resourceVersion } }),
+      onChange: (_verb, n) => changed.push(n),
+    });
+    await inf.start();
+    expect(inf.list().map((n) => n.metadata)).to.deep.equal([{ name: 'a', resourceVersion: '5' }, { name: 'b', resourceVersion: '5' }]);
+    expect(changed.map((n) => n.metadata)).to.deep.equal([{ name: 'a', resourceVersion: '5' }, { name: 'b', resourceVersion: '5' }]);
+    await inf.stop();
+  });
+
+  it('transformingWatch hands ADDED/MODIFIED/DELETED objects through the transform, ERROR and BOOKMARK unchanged', async () => {
+    const events: [string, unknown][] = [];
+    const kc = new NoWatchKubeConfig();
+    const inner = new Watch(kc);
+    const sent: { path: string; query: unknown } = { path: '', query: undefined };
+    inner.watch = async (path, query, callback, done) => {
+      sent.path = path;
+      sent.query = query;
+      callback('ADDED', { metadata: { name: 'a', managedFields: [{}] } }, {});
+      callback('MODIFIED', { metadata: { name: 'a', managedFields: [{}] } }, {});
+      callback('DELETED', { metadata: { name: 'a', managedFields: [{}] } }, {});
+      callback('BOOKMARK', { metadata: { resourceVersion: '9' } }, {});
+      callback('ERROR', { code: 410 }, {});
+      done(null);
+      return new AbortController();
+    };
+    const w = transformingWatch<V1Node>(inner, (n) => ({ metadata: { name: `slim-${n.metadata?.name}` } }));
+    let finished = false;
+    await w.watch('/api/v1/nodes', { resourceVersion: '5' }, (phase, obj) => events.push([phase, obj]), () => { finished = true; });
+    expect(sent).to.deep.equal({ path: '/api/v1/nodes', query: { resourceVersion: '5' } });
+    expect(events).to.deep.equal([
+      ['ADDED', { metadata: { name: 'slim-a' } }],
+      ['MODIFIED', { metadata: { name: 'slim-a' } }],
+      ['DELETED', { metadata: { name: 'slim-a' } }],
+      ['BOOKMARK', { metadata: { resourceVersion: '9' } }],
+      ['ERROR', { code: 410 }],
+    ]);
+    expect(finished).to.equal(true);
+    expect(w.config).to.equal(kc);
   });
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as https from 'node:https';
 import { CoreV1Api, HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
-import { NotLeadingError, RequestLayer, withRequestLayer } from '../../../src/kube/request-layer.js';
+import { NotLeadingError, RequestLayer, requestPriority, withRequestLayer } from '../../../src/kube/request-layer.js';
 
 type Answer = { code: number; retryAfter?: string };
 
@@ -158,5 +158,29 @@ describe('kube/request-layer', () => {
     const core = gated.makeApiClient(CoreV1Api);
     await core.listNode().then(() => expect.fail('resolved'), (err) => expect(err).to.be.instanceOf(NotLeadingError));
     await gated.applyToFetchOptions({}).then(() => expect.fail('resolved'), (err) => expect(err).to.be.instanceOf(NotLeadingError));
+  });
+
+  it('Job deletes go at low priority; creates, status writes, reads, watches and other deletes at normal', () => {
+    const base = 'https://127.0.0.1:6443';
+    expect(requestPriority({ method: 'DELETE', url: `${base}/apis/batch/v1/namespaces/kf/jobs/ic-op1-abc?propagationPolicy=Background` })).to.equal('low');
+    expect(requestPriority({ method: 'delete', url: `${base}/apis/batch/v1/namespaces/kf/jobs/ic-op1-abc` })).to.equal('low');
+    for (const [method, url] of [
+      ['POST', '/apis/batch/v1/namespaces/kf/jobs'],
+      ['GET', '/apis/batch/v1/namespaces/kf/jobs/ic-op1-abc'],
+      ['DELETE', '/apis/batch/v1/namespaces/kf/jobs'], // a collection delete is not the clean-up
+      ['PATCH', '/apis/kubefledged.io/v1alpha2/namespaces/kf/imagecaches/ic/status'],
+      ['DELETE', '/api/v1/namespaces/kf/pods/p'],
+      ['GET', '/apis/batch/v1/jobs?labelSelector=app%3Dkubefledged&watch=true'],
+    ] as const) expect(requestPriority({ method, url: `${base}${url}` }), `${method} ${url}`).to.equal('normal');
+  });
+
+  it('the layer asks its limiter for a token at the request\'s priority', async () => {
+    const layer = new RequestLayer({ qps: 1000, burst: 1000 });
+    const asked: string[] = [];
+    layer.limiter.acquire = async (p = 'normal') => { asked.push(p); };
+    const send = (method: string, url: string) => layer.execute({ method, url }, async () => ({ code: 200 }), (a) => a, async () => undefined);
+    await send('DELETE', 'https://127.0.0.1:6443/apis/batch/v1/namespaces/kf/jobs/j1');
+    await send('POST', 'https://127.0.0.1:6443/apis/batch/v1/namespaces/kf/jobs');
+    expect(asked).to.deep.equal(['low', 'normal']);
   });
 });

@@ -37,4 +37,54 @@ describe('kube/token-bucket', () => {
     expect(() => new TokenBucket(0, 1)).to.throw(/qps must be a number > 0/);
     expect(() => new TokenBucket(1, 0)).to.throw(/burst must be an integer >= 1/);
   });
+
+  /** A clock whose sleeps resolve when the test advances time (concurrent waiters, as in the controller). */
+  const manualClock = () => {
+    let t = 0;
+    const sleepers: { until: number; wake: () => void }[] = [];
+    const flush = () => new Promise((r) => setImmediate(r));
+    return {
+      now: () => t,
+      sleep: (ms: number) => new Promise<void>((wake) => { sleepers.push({ until: t + ms, wake }); }),
+      /** advances in 1 ms steps, waking each sleeper when its time comes */
+      async run(ms: number) {
+        for (let i = 0; i < ms; i++) {
+          t += 1;
+          for (const s of sleepers.filter((x) => x.until <= t)) { sleepers.splice(sleepers.indexOf(s), 1); s.wake(); }
+          await flush();
+        }
+      },
+    };
+  };
+
+  it('low priority: waits while normal requests are queued, and takes the tokens they leave', async () => {
+    const c = manualClock();
+    const b = new TokenBucket(10, 2, c);
+    const done: string[] = [];
+    const go = (name: string, p: 'normal' | 'low') => b.acquire(p).then(() => done.push(`${name}@${c.now()}`));
+    // the burst is used up by two creates; then deletes and more creates queue at once
+    await go('c1', 'normal'); await go('c2', 'normal');
+    const all = [go('d1', 'low'), go('c3', 'normal'), go('d2', 'low'), go('c4', 'normal'), go('c5', 'normal')];
+    await c.run(700);
+    await Promise.all(all);
+    const order = done.map((d) => d.split('@')[0]);
+    expect(order).to.deep.equal(['c1', 'c2', 'c3', 'c4', 'c5', 'd1', 'd2']); // every create before any delete
+    const at = Object.fromEntries(done.map((d) => d.split('@') as [string, string]).map(([n, t]) => [n, Number(t)]));
+    expect([at.c3, at.c4, at.c5]).to.deep.equal([100, 200, 300]); // the creates keep the full rate
+    expect(at.d1).to.be.within(400, 420); // then the deletes get the next tokens, still at qps
+    expect(at.d2).to.be.within(at.d1! + 90, at.d1! + 120);
+  });
+
+  it('low priority: passes at once when no normal request waits and a token is there', async () => {
+    const c = clock();
+    const b = new TokenBucket(10, 3, c);
+    await b.acquire('low');
+    await b.acquire('low');
+    expect(c.slept).to.deep.equal([]);
+    expect(b.waiting()).to.equal(0);
+    await b.acquire('normal');
+    await b.acquire('low'); // empty bucket: waits for the next token
+    expect(c.slept.length).to.be.greaterThan(0);
+    expect(c.slept.reduce((a, x) => a + x, 0)).to.be.within(99, 101);
+  });
 });

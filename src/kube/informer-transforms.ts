@@ -1,0 +1,74 @@
+// What the controller keeps of the Nodes, Jobs and pods its informers cache (pure). The API sends whole
+// objects: managedFields on every one, a Job's pod template (a container per image, with its command,
+// securityContext and volumes), a pod's spec and conditions, a node's addresses, capacity, daemon
+// endpoints and the size of every image it holds. At 1,000 nodes that is most of the heap, and the
+// controller reads a few fields of it. Each projection below copies exactly the fields its readers use
+// (listed per field; test/unit/kube/informer-transforms.test.ts runs the readers on projected objects),
+// so a field a reader starts to use must be added here, or the reader sees it missing.
+import type * as k8s from '@kubernetes/client-node';
+
+/** metadata without managedFields (no reader; the largest part of most objects). */
+export function slimMetadata(m: k8s.V1ObjectMeta | undefined): k8s.V1ObjectMeta | undefined {
+  if (!m) return m;
+  const { managedFields: _dropped, ...rest } = m;
+  return rest;
+}
+
+/**
+ * Nodes, read by planning/node-selection.ts (labels, taints, unschedulable, Ready condition,
+ * nodeInfo.operatingSystem/architecture, images' names), planning/operation-plan.ts
+ * (nodeInfo.containerRuntimeVersion), planning/warming.ts and operator/node-warmer.ts (taints,
+ * creationTimestamp, resourceVersion), operator/controller.ts (name, labels, unschedulable).
+ */
+export function slimNode(node: k8s.V1Node): k8s.V1Node {
+  const info = node.status?.nodeInfo;
+  return {
+    apiVersion: node.apiVersion,
+    kind: node.kind,
+    metadata: slimMetadata(node.metadata),
+    spec: node.spec && { taints: node.spec.taints, unschedulable: node.spec.unschedulable },
+    status: node.status && {
+      conditions: node.status.conditions,
+      images: node.status.images?.map((i) => ({ names: i.names })),
+      nodeInfo: info && ({
+        operatingSystem: info.operatingSystem,
+        architecture: info.architecture,
+        containerRuntimeVersion: info.containerRuntimeVersion,
+      } as k8s.V1NodeSystemInfo),
+    },
+  };
+}
+
+/**
+ * The controller's Jobs, read by reconcilers/operation-runner.ts and job-tracker.ts, planning/
+ * operation-progress.ts and jobs/job-results.ts: metadata (name, namespace, uid, labels, the work
+ * annotation, creationTimestamp) and status (conditions, counts). Nothing reads the spec: what a Job
+ * pulls is in its annotation (jobs/job-labels.ts), not in its pod template.
+ */
+export function slimJob(job: k8s.V1Job): k8s.V1Job {
+  return { apiVersion: job.apiVersion, kind: job.kind, metadata: slimMetadata(job.metadata), status: job.status };
+}
+
+/**
+ * The controller's pods, read by jobs/job-results.ts (ownerReferences, creationTimestamp, phase,
+ * reason, message, containerStatuses), planning/operation-progress.ts (phase, container and init
+ * container statuses, the PodScheduled condition: why a pod did not start) and
+ * reconcilers/operation-runner.ts (name, ownerReferences). Nothing reads the spec.
+ */
+export function slimPod(pod: k8s.V1Pod): k8s.V1Pod {
+  const s = pod.status;
+  return {
+    apiVersion: pod.apiVersion,
+    kind: pod.kind,
+    metadata: slimMetadata(pod.metadata),
+    status: s && {
+      phase: s.phase,
+      reason: s.reason,
+      message: s.message,
+      startTime: s.startTime,
+      conditions: s.conditions?.filter((c) => c.type === 'PodScheduled'),
+      containerStatuses: s.containerStatuses,
+      initContainerStatuses: s.initContainerStatuses,
+    },
+  };
+}
