@@ -149,6 +149,7 @@ export class Controller {
         },
       },
       remember: (cache) => this.index.setIfNewer(cache),
+      requeue: (key, afterMs) => this.queue.addAfter(key, afterMs),
       listNodes: () => this.nodes.list(),
       listJobs: () => this.jobs.list(),
       listPods: () => this.pods.list(),

@@ -72,6 +72,10 @@ export class JobTracker {
   gone(job: V1Job): void {
     this.expected.delete(jobKey(job));
   }
+  /** A delete that failed: the Job is back in view (a later reconcile deletes it again). */
+  undeleted(job: V1Job): void {
+    this.deleting.delete(jobKey(job));
+  }
   deleted(job: V1Job): void {
     const key = jobKey(job);
     this.expected.delete(key);

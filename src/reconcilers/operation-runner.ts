@@ -29,7 +29,7 @@ import type { StatusWriter } from '../status/status-writer.js';
 import type { EventRecorder } from '../status/event-recorder.js';
 import type { Logger } from '../operator/logger.js';
 import { specOf, type OperationReconciler } from './operation-reconciler.js';
-import { JobTracker, type Reservation } from './job-tracker.js';
+import { JobTracker, jobKey, type Reservation } from './job-tracker.js';
 
 export interface RunnerSettings extends JobSettings {
   pullPolicy: PullPolicy;
@@ -65,6 +65,8 @@ export interface RunnerDeps {
   now(): Date;
   /** Called with every object a write returns, so the next read is not older than what was written. */
   remember?(cache: ImageCache): void;
+  /** Reconcile the cache again after ms (a finished operation's Job whose delete failed is tried again then). */
+  requeue?(key: string, afterMs: number): void;
   hooks?: RunnerHooks;
 }
 
@@ -78,6 +80,8 @@ export type StepResult =
 
 const MAX_REQUEUE_MS = 30_000;
 const API_PARALLELISM = 8;
+/** A finished operation's Job whose delete failed: the cache is reconciled again after this. */
+const DELETE_RETRY_MS = 5_000;
 
 export function newOperationId(): string {
   // 6 characters of [a-z0-9]: part of Job names and of a label value
@@ -134,6 +138,9 @@ export function wholeCacheScope(
 
 export class OperationRunner {
   readonly tracker: JobTracker;
+  /** The background deletes of finished operations' Jobs, one batch after the other. */
+  private reaping: Promise<void> = Promise.resolve();
+  private readonly queuedDeletes = new Set<string>();
 
   constructor(private readonly deps: RunnerDeps) {
     this.tracker = new JobTracker(() => deps.now().getTime());
@@ -427,9 +434,38 @@ export class OperationRunner {
     return updated;
   }
 
-  /** Deletes every Job of the cache (retention policy delete, when no operation runs), a few at a time. */
+  /**
+   * Deletes every Job of the cache (retention policy delete, when no operation runs), a few at a time, in
+   * the background: the clean-up of 1,000 finished Jobs takes the client's budget for a minute, and a
+   * reconcile that awaited it held the cache's key, so a node that joined meanwhile waited for it. The
+   * Jobs leave the controller's view at once (JobTracker); a delete that fails puts its Job back in view
+   * and the cache is reconciled again, which deletes it then. Resolves with how many Jobs it took on.
+   */
   async deleteJobs(cache: ImageCache): Promise<number> {
-    return this.deleteAll(this.jobsOf(cache));
+    // a Job still waiting in the background queue is not taken on twice (no second DELETE, no 404)
+    const jobs = this.jobsOf(cache).filter((j) => !this.queuedDeletes.has(jobKey(j)));
+    for (const j of jobs) {
+      this.tracker.deleted(j);
+      this.queuedDeletes.add(jobKey(j));
+    }
+    const key = cacheKey(cache);
+    this.reaping = this.reaping.then(() => inBatches(jobs, API_PARALLELISM, async (j) => {
+      try {
+        await this.deps.api.deleteJob(j.metadata?.namespace ?? '', j.metadata?.name ?? '');
+      } catch (err) {
+        this.tracker.undeleted(j);
+        this.deps.log.debug('could not delete a finished Job; the cache is reconciled again', { cache: key, job: j.metadata?.name, error: apiMessage(err) });
+        this.deps.requeue?.(key, DELETE_RETRY_MS);
+      } finally {
+        this.queuedDeletes.delete(jobKey(j));
+      }
+    }));
+    return jobs.length;
+  }
+
+  /** Resolves once every background delete taken on so far has been answered (tests, shutdown). */
+  async deletesSettled(): Promise<void> {
+    await this.reaping;
   }
 
   /**

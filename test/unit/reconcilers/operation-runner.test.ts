@@ -115,6 +115,46 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     expect(api.deleted).to.have.length(2);
   });
 
+  it('finished Jobs are deleted in the background: the reconcile does not wait for the deletes, a Job is never deleted twice, a failed delete is retried', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const nodes = [node('n1'), node('n2'), node('n3')];
+    const requeued: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    let calls = 0;
+    const plainDelete = api.deleteJob.bind(api);
+    api.deleteJob = async (ns: string, name: string) => {
+      calls += 1;
+      await held; // the client's budget is taken by others: the deletes wait
+      if (name.endsWith(api.jobs[0]!.metadata!.name!.slice(-5)) && calls <= 3) throw Object.assign(new Error('reset'), { code: 503 });
+      await plainDelete(ns, name);
+    };
+    const t = setup(api, nodes);
+    (t.runner as unknown as { deps: { requeue: (k: string, ms: number) => void } }).deps.requeue = (k) => requeued.push(k);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    t.sync(); t.completeAll();
+    const first = api.jobs[0]!.metadata!.name!;
+    const r = await t.reconciler.reconcile('ns/ic'); // finishes although no delete has been answered
+    expect(api.cache.status).to.include({ status: 'Succeeded' });
+    expect(r.requeueAfterMs).to.equal(0);
+    expect(api.deleted).to.deep.equal([]);
+    expect(t.runner.jobsOf(api.cache)).to.deep.equal([]); // out of the controller's view at once
+    await t.reconciler.reconcile('ns/ic'); // a later pass while the deletes still wait: nothing taken on twice
+    await new Promise((r) => setImmediate(r));
+    expect(calls).to.equal(3);
+    release();
+    await t.runner.deletesSettled();
+    expect(api.deleted).to.have.length(2);
+    expect(api.deleted).not.to.include(first);
+    expect(requeued).to.deep.equal(['ns/ic']);
+    expect(t.runner.jobsOf(api.cache).map((j) => j.metadata!.name)).to.deep.equal([first]); // back in view
+    await t.reconciler.reconcile('ns/ic'); // the requeued pass deletes it
+    await t.runner.deletesSettled();
+    expect(api.deleted).to.have.length(3);
+    expect(api.deleted).to.include(first);
+  });
+
   it('a stale read costs one conflict and a fresh look, never a wrong write', async () => {
     const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
     const t = setup(api, [node('n1')]);
