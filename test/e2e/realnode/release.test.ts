@@ -10,10 +10,7 @@ import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { ROOT } from '../../support/cluster.js';
 import { run } from '../install/support/install-env.js';
-import { appVersion, criImages, realNode, realNodeEnv, type RealNode, type RealNodeEnv } from './support/real-node.js';
-import { CriConnection } from '../../../src/cri/cri-connection.js';
-import { parseCriEndpoint } from '../../../src/cri/cri-endpoint.js';
-import { CriImageService } from '../../../src/cri/image-service.js';
+import { appVersion, criImages, realNode, realNodeEnv, withImageService, type RealNode, type RealNodeEnv } from './support/real-node.js';
 
 const execFileAsync = promisify(execFile);
 const MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
@@ -25,18 +22,6 @@ interface Index { mediaType?: string; manifests?: { digest: string; platform?: {
 async function bah(...args: string[]): Promise<string> {
   const { stdout } = await execFileAsync('bash', ['-c', `. "${path.join(ROOT, 'hack/image/lib.sh')}"; bah "$@"`, 'bah', ...args], { maxBuffer: 16 << 20 });
   return stdout;
-}
-
-/** The node's containerd image service, over CRI with the project's client. */
-async function withImageService<T>(node: RealNode, f: (images: CriImageService) => Promise<T>): Promise<T> {
-  const parsed = parseCriEndpoint(`unix://${node.criSocket}`);
-  if (!parsed.ok) throw new Error(`CRI socket of ${node.name}: ${parsed.error}`);
-  const conn = new CriConnection(parsed.endpoint);
-  try {
-    return await f(new CriImageService(conn));
-  } finally {
-    conn.close();
-  }
 }
 
 describe('real node (e2e): make release pushes the image to the user\'s registry (RELEASE_ENGINE=buildah)', function () {

@@ -88,16 +88,21 @@ export async function pushBusyboxImage(registry: string, repoTag: string, files:
   }
 }
 
-/** The images in the node's containerd, read through CRI (ListImages) with the project's client. */
-export async function criImages(node: RealNode): Promise<CriImage[]> {
+/** Runs f with the node's containerd image service, over CRI with the project's own client. */
+export async function withImageService<T>(node: RealNode, f: (images: CriImageService) => Promise<T>): Promise<T> {
   const parsed = parseCriEndpoint(`unix://${node.criSocket}`);
   if (!parsed.ok) throw new Error(`CRI socket of ${node.name}: ${parsed.error}`);
   const connection = new CriConnection(parsed.endpoint);
   try {
-    return await new CriImageService(connection).listImages();
+    return await f(new CriImageService(connection));
   } finally {
     connection.close();
   }
+}
+
+/** The images in the node's containerd, read through CRI (ListImages) with the project's client. */
+export async function criImages(node: RealNode): Promise<CriImage[]> {
+  return withImageService(node, (images) => images.listImages());
 }
 
 /** Whether the node's containerd has an image tagged `ref`. */
