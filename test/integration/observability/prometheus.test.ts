@@ -22,6 +22,8 @@ import { freePort } from '../webhook/webhook-process.js';
 import { PrometheusProcess, prometheusUnavailable } from './prometheus-process.js';
 
 const execFileAsync = promisify(execFile);
+/** keep_firing_for of the per-cache alerts here: longer than the handover gap of the test (a few seconds). */
+const KEEP_FIRING_S = 15;
 
 interface RuleState { name: string; health: string; lastError?: string; state?: string }
 
@@ -58,7 +60,7 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
   let dashboard: Dashboard;
 
   const firingAll = async (alert: string) =>
-    (await prom!.api<{ alerts: { labels: Record<string, string>; state: string }[] }>('alerts')).alerts.filter((a) => a.labels.alertname === alert && a.state === 'firing');
+    (await prom!.api<{ alerts: { labels: Record<string, string>; state: string; activeAt: string }[] }>('alerts')).alerts.filter((a) => a.labels.alertname === alert && a.state === 'firing');
   const firing = async (alert: string) => (await firingAll(alert))[0];
   /** "namespace/name=status" of every cache whose kubefledged_imagecache_status is 1 in Prometheus, sorted. */
   const cacheStatuses = async () => (await prom!.query(`kubefledged_imagecache_status{namespace="${ns}"} == 1`)).result
@@ -83,9 +85,11 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
 
     // the rules as the chart renders them for a release in the test namespace (whose scrape carries
     // namespace=<ns>, as a ServiceMonitor's does), with short `for`s so that they fire within the test
-    // (Processing: 10 s beyond the controller's 20 s pull deadline)
+    // (Processing: 10 s beyond the controller's 20 s pull deadline; no leader: 10 s, longer than the
+    // handover below, which must not fire it) and a keep_firing_for longer than that handover's gap
     const { objects } = await render({ metrics: {
-      grafanaDashboard: { enabled: true }, prometheusRule: { enabled: true, failedFor: '0s', processingFor: '10s', noLeaderFor: '0s' },
+      grafanaDashboard: { enabled: true },
+      prometheusRule: { enabled: true, failedFor: '0s', processingFor: '10s', noLeaderFor: '10s', keepFiringFor: `${KEEP_FIRING_S}s` },
     } }, 'kube-fledged', ns);
     const rule = one(objects, 'PrometheusRule');
     // the dashboard as the chart ships it, in its ConfigMap
@@ -156,14 +160,16 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
       evaluation_interval: '1m',
       tests: [
         {
-          // cache "bad" is Failed from 2m to 12m, then Succeeded; replica b also exports it 5m-7m (a leader
-          // handover seen by two scrapes): still one alert. Cache "ok" is never Failed. Series of another
-          // release's namespace are not this release's alerts.
+          // cache "bad" is Failed from 2m to 12m, then Succeeded. Replica a leads until 5m and stops (its
+          // series go stale at 6m); replica b leads from 7m and exports it from then on: the handover's gap
+          // keeps the one alert firing (keep_firing_for 2m), and the recovery resolves it 2m later. Cache "ok"
+          // is never Failed. Series of another release's namespace are not this release's alerts.
           interval: '1m',
           input_series: [
-            status('bad', 'Failed', 'a', '0 0 1+0x10 0+0x20'),
-            status('bad', 'Succeeded', 'a', '0 0 0+0x10 1+0x20'),
-            status('bad', 'Failed', 'b', '_ _ _ _ _ 1 1 1 stale'),
+            status('bad', 'Failed', 'a', '0 0 1+0x3 stale'),
+            status('bad', 'Succeeded', 'a', '0 0 0+0x3 stale'),
+            status('bad', 'Failed', 'b', '_ _ _ _ _ _ _ 1+0x5 0+0x20'),
+            status('bad', 'Succeeded', 'b', '_ _ _ _ _ _ _ 0+0x5 1+0x20'),
             status('ok', 'Failed', 'a', '0+0x30'),
             status('ok', 'Succeeded', 'a', '1+0x30'),
             { series: 'kubefledged_imagecache_status{namespace="other", job="kf", imagecache_namespace="apps", imagecache="theirs", status="Failed"}', values: '1+0x30' },
@@ -173,13 +179,15 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
             alerts('KubeFledgedImageCacheFailed', '2m', [{ ...base, namespace: 'apps', imagecache: 'bad' }]),
             alerts('KubeFledgedImageCacheFailed', '6m', [{ ...base, namespace: 'apps', imagecache: 'bad' }]),
             alerts('KubeFledgedImageCacheFailed', '12m', [{ ...base, namespace: 'apps', imagecache: 'bad' }]),
-            alerts('KubeFledgedImageCacheFailed', '13m', []),
+            alerts('KubeFledgedImageCacheFailed', '14m', [{ ...base, namespace: 'apps', imagecache: 'bad' }]),
+            alerts('KubeFledgedImageCacheFailed', '15m', []),
           ],
         },
         {
           // cache "slow" Processing from 1m (startTime 60 s) to 20m; cache "quick" from 2m to 4m; a 5-minute
           // pull deadline reported by two replicas. "slow" passes the deadline after 6m (pending from 7m)
-          // and fires 5m later (processingFor); it resolves when it stops Processing. "quick" never fires.
+          // and fires 5m later (processingFor); it resolves 2m (keepFiringFor) after it stops Processing.
+          // "quick" never fires.
           interval: '1m',
           input_series: [
             { series: `kubefledged_imagecache_operation_start_time_seconds{${sel}, instance="a", imagecache_namespace="apps", imagecache="slow", operation="refresh"}`, values: '_ 60+0x19 stale' },
@@ -192,7 +200,8 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
             alerts('KubeFledgedOperationProcessingTooLong', '11m', []),
             alerts('KubeFledgedOperationProcessingTooLong', '12m', [{ ...base, namespace: 'apps', imagecache: 'slow', operation: 'refresh' }]),
             alerts('KubeFledgedOperationProcessingTooLong', '20m', [{ ...base, namespace: 'apps', imagecache: 'slow', operation: 'refresh' }]),
-            alerts('KubeFledgedOperationProcessingTooLong', '21m', []),
+            alerts('KubeFledgedOperationProcessingTooLong', '22m', [{ ...base, namespace: 'apps', imagecache: 'slow', operation: 'refresh' }]),
+            alerts('KubeFledgedOperationProcessingTooLong', '23m', []),
           ],
         },
         {
@@ -324,7 +333,7 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     const deleted = Date.now();
     await eventually('no series of the deleted cache', async () =>
       (await prom!.query(`{__name__=~"kubefledged_imagecache_status|kubefledged_imagecache_operation_start_time_seconds", imagecache="slow"}`)).result.length === 0, 30_000, 500);
-    await eventually('KubeFledgedOperationProcessingTooLong resolved', async () => (await firingAll('KubeFledgedOperationProcessingTooLong')).length === 0, 30_000, 500);
+    await eventually('KubeFledgedOperationProcessingTooLong resolved', async () => (await firingAll('KubeFledgedOperationProcessingTooLong')).length === 0, 30_000 + KEEP_FIRING_S * 1000, 500);
     console.log(`      the deleted cache's series went and its alert resolved ${((Date.now() - deleted) / 1000).toFixed(1)} s after the delete`);
     expect(await cacheStatuses()).to.deep.equal([`${ns2}/bad=Failed`, `${ns}/ok=Succeeded`].sort());
     expect((await firingAll('KubeFledgedImageCacheFailed')).map((a) => a.labels.imagecache)).to.deep.equal(['bad']);
@@ -336,15 +345,23 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     const text = await scrape(standbyTarget);
     expect(text).to.match(/^kubefledged_leader 0$/m).and.match(/^kubefledged_image_pull_deadline_seconds 20$/m);
     expect(text, 'a standby has no per-cache series').to.not.match(/^kubefledged_imagecache_(status|operation_start_time_seconds)\{/m);
+    const before = await firingAll('KubeFledgedImageCacheFailed');
+    expect(before.map((a) => a.labels.imagecache)).to.deep.equal(['bad']);
     // a graceful stop releases the Lease: the standby takes over and exports what its own watch knows
     await ctrl!.stop();
     const stopped = Date.now();
     await eventually('the second replica exports the caches', async () => (await exporters()).join() === standbyTarget, 60_000, 500);
-    console.log(`      the new leader's per-cache series in Prometheus ${((Date.now() - stopped) / 1000).toFixed(1)} s after the first replica stopped`);
+    const gap = (Date.now() - stopped) / 1000;
+    console.log(`      the new leader's per-cache series in Prometheus ${gap.toFixed(1)} s after the first replica stopped`);
+    expect(gap, 'the handover gap is shorter than keepFiringFor').to.be.below(KEEP_FIRING_S);
     expect(await cacheStatuses()).to.deep.equal([`${ns2}/bad=Failed`, `${ns}/ok=Succeeded`].sort());
-    expect((await firingAll('KubeFledgedImageCacheFailed')).map((a) => a.labels)).to.deep.equal([
+    // the same alert, firing throughout: it did not resolve in the gap and fire anew (activeAt unchanged)
+    const after = await firingAll('KubeFledgedImageCacheFailed');
+    expect(after.map((a) => a.labels)).to.deep.equal([
       { alertname: 'KubeFledgedImageCacheFailed', namespace: ns2, imagecache: 'bad', job: 'kube-fledged', severity: 'warning' },
     ]);
+    expect(after[0]!.activeAt, 'activeAt of the Failed alert across the handover').to.equal(before[0]!.activeAt);
+    expect(await firing('KubeFledgedNoLeader'), 'a handover shorter than noLeaderFor does not fire KubeFledgedNoLeader').to.equal(undefined);
   });
 
   it('KubeFledgedNoLeader fires once no replica is left', async () => {
@@ -352,7 +369,9 @@ describe('observability: a real Prometheus scrapes the controller; dashboard que
     await standby!.stop();
     const started = Date.now();
     await eventually('KubeFledgedNoLeader firing', () => firing('KubeFledgedNoLeader'), 60_000, 500);
-    console.log(`      KubeFledgedNoLeader fired ${((Date.now() - started) / 1000).toFixed(1)} s after the last replica stopped`);
+    const after = (Date.now() - started) / 1000;
+    console.log(`      KubeFledgedNoLeader fired ${after.toFixed(1)} s after the last replica stopped (noLeaderFor 10s)`);
+    expect(after, 'not before noLeaderFor').to.be.at.least(10);
     expect((await prom!.query(`up{namespace="${ns}"}`)).result.map((r) => r.value![1])).to.deep.equal(['0', '0']);
   });
 });

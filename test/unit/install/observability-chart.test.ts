@@ -123,7 +123,7 @@ describe('install: chart observability (Grafana dashboard, PrometheusRule)', fun
     it('takes its selector, durations, severity and labels from values', async () => {
       const rule = await renderRule({
         selector: 'job="kf"', severity: 'critical', additionalAlertLabels: { team: 'platform' }, labels: { release: 'prom' },
-        failedFor: '2m', processingFor: '1h30m', noLeaderFor: '30s',
+        failedFor: '2m', processingFor: '1h30m', noLeaderFor: '30s', keepFiringFor: '45s',
       });
       expect(rule.metadata.labels).to.include({ release: 'prom' });
       const byName = Object.fromEntries(alertRules(rule).map((r) => [r.alert, r]));
@@ -134,6 +134,16 @@ describe('install: chart observability (Grafana dashboard, PrometheusRule)', fun
       expect(byName.KubeFledgedImageCacheFailed).to.include({ for: '2m' });
       expect(byName.KubeFledgedOperationProcessingTooLong).to.include({ for: '1h30m' });
       expect(byName.KubeFledgedNoLeader).to.include({ for: '30s' });
+      // the per-cache alerts bridge a leader handover; the leader alert must not (it is the handover's own alert)
+      expect(byName.KubeFledgedImageCacheFailed).to.include({ keep_firing_for: '45s' });
+      expect(byName.KubeFledgedOperationProcessingTooLong).to.include({ keep_firing_for: '45s' });
+      expect(byName.KubeFledgedNoLeader).to.not.have.property('keep_firing_for');
+    });
+
+    it('keeps the per-cache alerts firing 2m across a gap in their series by default; keepFiringFor 0s leaves it out', async () => {
+      const keep = async (v?: string) => Object.fromEntries(alertRules(await renderRule(v === undefined ? {} : { keepFiringFor: v })).map((r) => [r.alert, r.keep_firing_for]));
+      expect(await keep()).to.deep.equal({ KubeFledgedImageCacheFailed: '2m', KubeFledgedOperationProcessingTooLong: '2m', KubeFledgedNoLeader: undefined });
+      expect(await keep('0s')).to.deep.equal({ KubeFledgedImageCacheFailed: undefined, KubeFledgedOperationProcessingTooLong: undefined, KubeFledgedNoLeader: undefined });
     });
 
     it('reads the pull deadline from the controller (any flag value renders), processingFor being the margin', async () => {
@@ -148,6 +158,7 @@ describe('install: chart observability (Grafana dashboard, PrometheusRule)', fun
       ['an empty processingFor', { metrics: { prometheusRule: { enabled: true, processingFor: '' } } }, /processingFor/],
       ['failedWindow (removed: the Failed alert follows the cache\'s status)', { metrics: { prometheusRule: { enabled: true, failedWindow: '15m' } } }, /failedWindow/],
       ['a fractional failedFor', { metrics: { prometheusRule: { enabled: true, failedFor: '0.5m' } } }, /failedFor/],
+      ['a keepFiringFor without a unit', { metrics: { prometheusRule: { enabled: true, keepFiringFor: '90' } } }, /keepFiringFor/],
       ['an unknown key', { metrics: { prometheusRule: { enabled: true, interval: '1m' } } }, /interval/],
       ['an unknown dashboard key', { metrics: { grafanaDashboard: { enabled: true, folder: 'x' } } }, /folder/],
     ];

@@ -63,6 +63,7 @@ export interface AlertRule {
   alert: string;
   expr: string;
   for?: string;
+  keep_firing_for?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
