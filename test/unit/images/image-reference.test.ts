@@ -232,4 +232,29 @@ describe('images/image-reference', () => {
       });
     }
   });
+
+  describe('repeated inputs (the planner asks about the same strings on every pass)', () => {
+    it('give the same frozen parts, and the same answers, as the first time', () => {
+      const a = parseImageReference('nginx:1.27');
+      const b = parseImageReference('nginx:1.27');
+      if (!a.ok || !b.ok) expect.fail('valid');
+      expect(b.ref).to.equal(a.ref);
+      expect(Object.isFrozen(a.ref)).to.equal(true);
+      expect(() => { (a.ref as { tag?: string }).tag = 'x'; }).to.throw(TypeError);
+      expect(normalizeImageReference('nginx:1.27')).to.equal('docker.io/library/nginx:1.27');
+      expect(normalizeImageReference('nginx:1.27')).to.equal('docker.io/library/nginx:1.27');
+      const bad1 = parseImageReference('Foo Bar');
+      const bad2 = parseImageReference('Foo Bar');
+      expect(bad1.ok).to.equal(false);
+      expect(bad2).to.deep.equal(bad1);
+      expect(normalizeImageReference('Foo Bar')).to.equal(undefined);
+      expect(normalizeImageReference('Foo Bar')).to.equal(undefined);
+    });
+
+    it('stay right past the cache\'s size (it starts over)', () => {
+      for (let i = 0; i < 20_500; i++) expect(normalizeImageReference(`r${i}`)).to.equal(`docker.io/library/r${i}:latest`);
+      expect(normalizeImageReference('r7')).to.equal('docker.io/library/r7:latest');
+      expect(imageMatchesNodeImage('r7', ['docker.io/library/r7:latest'])).to.equal(true);
+    });
+  });
 });
