@@ -27,6 +27,33 @@ export function podsOfJob(job: V1Job, pods: readonly V1Pod[]): V1Pod[] {
     .sort((a, b) => time(b.metadata?.creationTimestamp) - time(a.metadata?.creationTimestamp));
 }
 
+/**
+ * The pods of many Jobs at once: an index by owner Job uid (and name, for a Job known before its uid),
+ * built once per pass. `candidates(job)` are the only pods podsOfJob(job, ...) can return, so the
+ * helpers below give the same answers on them as on every pod, without reading every pod for every
+ * Job (1,000 Jobs x 1,000 pods on each pass of a 1,000-node operation).
+ */
+export function indexPodsByJob(pods: readonly V1Pod[]): (job: V1Job) => readonly V1Pod[] {
+  const byUid = new Map<string, V1Pod[]>();
+  const byName = new Map<string, V1Pod[]>();
+  const add = (m: Map<string, V1Pod[]>, k: string | undefined, p: V1Pod) => {
+    if (k === undefined) return;
+    const l = m.get(k);
+    if (l) { if (l[l.length - 1] !== p) l.push(p); } else m.set(k, [p]);
+  };
+  for (const p of pods) {
+    for (const o of p.metadata?.ownerReferences ?? []) {
+      if (o.kind !== 'Job') continue;
+      add(byUid, o.uid, p);
+      add(byName, o.name, p);
+    }
+  }
+  return (job) => {
+    const uid = job.metadata?.uid;
+    return (uid ? byUid.get(uid) : byName.get(job.metadata?.name ?? '')) ?? [];
+  };
+}
+
 /** Complete: its pod succeeded (every container exited 0), even when that pod was deleted since. */
 export function jobComplete(job: V1Job): boolean {
   return (job.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True');

@@ -16,7 +16,7 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { chunk, imageKey, type Action, type ImageWork, type NodeWork, type OperationPlan } from './operation-plan.js';
 import type { PairResult } from './status-computation.js';
-import { expire, jobComplete, jobOutcomes, podsLost, podsOfJob, type ImageOutcome } from '../jobs/job-results.js';
+import { expire, indexPodsByJob, jobComplete, jobOutcomes, podsLost, podsOfJob, type ImageOutcome } from '../jobs/job-results.js';
 import { readJobWork } from '../jobs/job-labels.js';
 import { parseImageReference } from '../images/image-reference.js';
 
@@ -134,15 +134,17 @@ function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>;
   let nextDeadline: number | undefined;
   const wake = (t: number) => { nextDeadline = nextDeadline === undefined ? t : Math.min(nextDeadline, t); };
 
+  const candidates = indexPodsByJob(input.pods);
   for (const job of input.jobs) {
     const work = readJobWork(job.metadata?.annotations);
     if (!work) continue;
     const name = job.metadata?.name ?? '';
     const born = created(job, now);
-    const pods = podsOfJob(job, input.pods);
+    const own = candidates(job);
+    const pods = podsOfJob(job, own);
     const started = pods.some(podStarted);
     const createFailure = input.createFailures.get(name);
-    if (podsLost(job, input.pods)) {
+    if (podsLost(job, own)) {
       const redo = now < (input.redoLostUntil ?? Infinity);
       const message = `the pods of Job ${name} were deleted before they ended${redo ? '; its work gets a new Job' : ''}`;
       for (const [container, specImages] of Object.entries(work.containers)) {
@@ -158,7 +160,7 @@ function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>;
       else wake(born + PODLESS_GRACE_MS); // look again when a missing pod means something
     }
     let allFinal = true;
-    for (let o of jobOutcomes(job, work, input.pods)) {
+    for (let o of jobOutcomes(job, work, own)) {
       if (o.state === 'pending') {
         if (!started && (createFailure || now >= born + startDeadlineMs)) {
           o = { ...o, state: 'failed', ...notStartedFailure(job, pods, createFailure) };

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
-import { expire, jobOutcomes, podsLost } from '../../../src/jobs/job-results.js';
+import { expire, indexPodsByJob, jobOutcomes, podsLost, podsOfJob } from '../../../src/jobs/job-results.js';
 import type { JobWork } from '../../../src/jobs/job-labels.js';
 
 const job: V1Job = { metadata: { name: 'ic-abc-1234', uid: 'job-uid' } };
@@ -83,5 +83,31 @@ describe('jobOutcomes', () => {
     const other = pod('Succeeded', []);
     other.metadata!.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name: 'x', uid: 'other' }];
     expect(jobOutcomes(job, work, [other])[0]!.state).to.equal('pending');
+  });
+
+  describe('indexPodsByJob', () => {
+    const job = (name: string, uid?: string): V1Job => ({ metadata: { name, namespace: 'kf', ...(uid ? { uid } : {}) } });
+    const pod = (name: string, owners: { kind: string; name: string; uid: string }[], created: string): V1Pod => ({
+      metadata: { name, namespace: 'kf', creationTimestamp: new Date(created), ownerReferences: owners.map((o) => ({ apiVersion: 'batch/v1', controller: true, ...o })) },
+    });
+    it('gives each Job the pods podsOfJob finds among all pods (by uid; by name for a Job without one)', () => {
+      const pods = [
+        pod('a-1', [{ kind: 'Job', name: 'a', uid: 'ua' }], '2026-01-01T00:00:01Z'),
+        pod('a-2', [{ kind: 'Job', name: 'a', uid: 'ua' }], '2026-01-01T00:00:02Z'),
+        pod('b-1', [{ kind: 'Job', name: 'b', uid: 'ub' }], '2026-01-01T00:00:01Z'),
+        pod('old-a', [{ kind: 'Job', name: 'a', uid: 'ua-old' }], '2026-01-01T00:00:00Z'), // a Job "a" deleted and created again
+        pod('rs-1', [{ kind: 'ReplicaSet', name: 'a', uid: 'ua' }], '2026-01-01T00:00:00Z'),
+        pod('bare', [], '2026-01-01T00:00:00Z'),
+      ];
+      const candidates = indexPodsByJob(pods);
+      for (const j of [job('a', 'ua'), job('b', 'ub'), job('a', 'ua-old'), job('c', 'uc'), job('a'), job('b')]) {
+        const all = podsOfJob(j, pods).map((p) => p.metadata?.name);
+        expect(podsOfJob(j, candidates(j)).map((p) => p.metadata?.name), `${j.metadata?.name} ${j.metadata?.uid ?? '(no uid)'}`).to.deep.equal(all);
+        expect(podsLost(j, candidates(j))).to.equal(podsLost(j, pods));
+      }
+      expect(candidates(job('a', 'ua')).map((p) => p.metadata?.name)).to.deep.equal(['a-1', 'a-2']);
+      expect(candidates(job('a')).map((p) => p.metadata?.name)).to.deep.equal(['a-1', 'a-2', 'old-a']);
+      expect(candidates(job('c', 'uc'))).to.deep.equal([]);
+    });
   });
 });
