@@ -4,6 +4,7 @@
 // Pure: argv and env come in, a ControllerConfig (durations in ms) or the help text comes out.
 
 import { DEFAULT_BUSYBOX_IMAGE, DEFAULT_CRI_CLIENT_IMAGE, DEFAULT_NAMESPACE } from '../api/constants.js';
+import { DEFAULT_KUBE_API_QPS, type ClientLimit } from '../kube/token-bucket.js';
 import { parseBindAddress } from './bind-address.js';
 import { formatGoDuration } from './duration.js';
 import { envUsage, readEnvVar, type EnvVarDefs } from './env-vars.js';
@@ -99,8 +100,10 @@ export interface ControllerConfig {
   nodeWatch: boolean;
   /** --node-flap-window: a node Ready again within this long after going NotReady gets only what it is missing. */
   nodeFlapWindowMs: number;
-  /** --kube-api-qps: client-side rate limit of API requests per second (client-go's flag). */
+  /** --kube-api-qps: client-side rate limit of API requests per second (client-go's flag); the pace of Job deletes. */
   kubeApiQps: number;
+  /** --kube-api-qps=auto (default): lifted while the server runs API Priority and Fairness; -1: 'unlimited'. */
+  kubeApiClientLimit: ClientLimit;
   /** --kube-api-burst: requests allowed in a burst above --kube-api-qps. */
   kubeApiBurst: number;
   /** --leader-elect-exit-on-loss: exit (client-go's behaviour) instead of re-entering the election. */
@@ -128,8 +131,21 @@ export function checkBindAddress(value: string): string | undefined {
 }
 
 function checkQps(value: string): string | undefined {
-  const n = Number(value);
-  return value.trim() !== '' && Number.isFinite(n) && n > 0 ? undefined : 'must be a number of requests per second > 0, such as 20 or 0.5';
+  return parseQps(value) ? undefined
+    : 'must be "auto", a number of requests per second > 0 such as 20 or 0.5, or -1 for no client-side limit';
+}
+
+/**
+ * --kube-api-qps: "auto" (no client-side limit while the API server runs API Priority and Fairness,
+ * else kube-controller-manager's 20), a number > 0 (always that limit), or -1 (never limited). The
+ * pace is what Job deletes, which are always paced, and 'auto' without APF use.
+ */
+export function parseQps(value: string): { limit: ClientLimit; qps: number } | undefined {
+  const v = value.trim();
+  if (v === 'auto') return { limit: 'auto', qps: DEFAULT_KUBE_API_QPS };
+  if (v === '-1') return { limit: 'unlimited', qps: DEFAULT_KUBE_API_QPS };
+  const n = Number(v);
+  return v !== '' && Number.isFinite(n) && n > 0 ? { limit: 'limit', qps: n } : undefined;
 }
 
 function checkName(value: string): string | undefined {
@@ -338,9 +354,9 @@ export const CONTROLLER_FLAGS = {
   },
   'kube-api-qps': {
     type: 'string',
-    default: '20',
+    default: 'auto',
     validate: checkQps,
-    description: 'Client-side limit of requests per second to the API server, shared by every call and watch of the controller',
+    description: 'Client-side limit of requests per second to the API server, shared by every call and watch of the controller. "auto": none while the API server runs API Priority and Fairness (its answers carry X-Kubernetes-PF-FlowSchema-UID; on by default since Kubernetes 1.20), else 20; -1: none. Job deletes (the clean-up) are always paced at this rate (20 for auto and -1)',
   },
   'kube-api-burst': {
     type: 'int',
@@ -447,7 +463,8 @@ export function parseControllerConfig(
     workers: v.workers,
     nodeWatch: v['node-watch'],
     nodeFlapWindowMs: v['node-flap-window'],
-    kubeApiQps: Number(v['kube-api-qps']),
+    kubeApiQps: parseQps(v['kube-api-qps'])!.qps,
+    kubeApiClientLimit: parseQps(v['kube-api-qps'])!.limit,
     kubeApiBurst: v['kube-api-burst'],
     leaderElectExitOnLoss: v['leader-elect-exit-on-loss'],
     shutdownGracePeriodMs: v['shutdown-grace-period'],

@@ -165,7 +165,7 @@ function checkCharacters(input: string): string | undefined {
 
 /**
  * The planner asks about the same few strings over and over (every image of a cache on every node, and
- * every name a node reports, on every pass): at 100 nodes x 10 images parsing took half the controller's
+ * every name a node reports, on every pass): at 100 nodes x 10 images parsing took a sixth of the controller's
  * CPU during a create. Results are immutable and depend on the input alone, so they are kept, up to
  * PARSE_CACHE_MAX distinct strings (then the cache starts over).
  */

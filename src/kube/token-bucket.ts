@@ -7,6 +7,10 @@
 // and looks again when the next token is due. So while creates are queued the deletes wait, and they
 // use the budget the creates leave (issue 12: at 1,000 nodes x 10 caches the deletes of the caches
 // already done took a third of --kube-api-qps from the creates of the others).
+//
+// Unlimited (--kube-api-qps=auto against an API server that runs API Priority and Fairness, or -1):
+// normal requests never wait (the server's fairness queues pace them, and answer 429 when it must);
+// the bucket then paces the low ones alone, at its qps and burst, so the clean-up still trickles.
 
 export interface BucketClock {
   now(): number;
@@ -20,11 +24,23 @@ const realClock: BucketClock = {
 
 export type RequestPriority = 'normal' | 'low';
 
+/** kube-controller-manager's defaults (--kube-api-qps=20, --kube-api-burst=30). */
+export const DEFAULT_KUBE_API_QPS = 20;
+export const DEFAULT_KUBE_API_BURST = 30;
+
+/**
+ * 'limit': every request within qps/burst; 'unlimited': only Job deletes are (--kube-api-qps=-1);
+ * 'auto': 'unlimited' while the server's answers say it runs API Priority and Fairness, else 'limit'.
+ */
+export type ClientLimit = 'limit' | 'unlimited' | 'auto';
+
 export class TokenBucket {
   private tokens: number;
   private last: number;
   /** normal requests sleeping for their reserved token */
   private normalWaiting = 0;
+  /** normal requests pass at once, without a token (the low ones still take one each) */
+  private unlimited = false;
 
   constructor(
     readonly qps: number,
@@ -43,6 +59,16 @@ export class TokenBucket {
     this.last = now;
   }
 
+  /** Lifts the limit of normal requests (true) or puts it back (false); low ones stay paced either way. */
+  setUnlimited(on: boolean): void {
+    // unlimited normal requests take no token, so going back to limited owes nothing for them
+    this.unlimited = on;
+  }
+
+  isUnlimited(): boolean {
+    return this.unlimited;
+  }
+
   /** How long a request made now would wait, in ms (0 when a token is available). */
   reserve(): number {
     this.refill();
@@ -58,6 +84,7 @@ export class TokenBucket {
   /** Takes one token, waiting for it when the bucket is empty; a 'low' one also waits for every normal one. */
   async acquire(priority: RequestPriority = 'normal'): Promise<void> {
     if (priority === 'low') return this.acquireLow();
+    if (this.unlimited) return;
     const wait = this.reserve();
     if (wait <= 0) return;
     this.normalWaiting++;

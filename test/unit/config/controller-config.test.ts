@@ -62,6 +62,7 @@ const DEFAULTS: ControllerConfig = {
   nodeWatch: true,
   nodeFlapWindowMs: 600_000,
   kubeApiQps: 20,
+  kubeApiClientLimit: 'auto',
   kubeApiBurst: 30,
   leaderElectExitOnLoss: false,
   shutdownGracePeriodMs: 20_000,
@@ -239,11 +240,19 @@ describe('config/controller-config', () => {
     it('workers >= 1', () => {
       expect(flagError(['--workers=0']).flag).to.equal('workers');
     });
-    it('kube-api-qps is a number > 0 and kube-api-burst an integer >= 1, each naming the flag', () => {
-      for (const bad of ['0', '-1', 'fast', '']) {
+    it('kube-api-qps is auto (the default), a number > 0 or -1', () => {
+      const limit = (args: string[]) => { const c = parse(args); return [c.kubeApiClientLimit, c.kubeApiQps]; };
+      expect(limit([])).to.deep.equal(['auto', 20]);
+      expect(limit(['--kube-api-qps=auto'])).to.deep.equal(['auto', 20]);
+      expect(limit(['--kube-api-qps=50'])).to.deep.equal(['limit', 50]);
+      // no client-side limit; Job deletes keep kube-controller-manager's pace
+      expect(limit(['--kube-api-qps=-1'])).to.deep.equal(['unlimited', 20]);
+    });
+    it('kube-api-qps is auto, a number > 0 or -1, and kube-api-burst an integer >= 1, each naming the flag', () => {
+      for (const bad of ['0', '-2', 'fast', 'AUTO', '']) {
         const e = flagError([`--kube-api-qps=${bad}`]);
         expect(e.flag).to.equal('kube-api-qps');
-        expect(e.message).to.contain('requests per second > 0');
+        expect(e.message).to.contain('"auto", a number of requests per second > 0').and.contain('-1 for no client-side limit');
       }
       expect(flagError(['--kube-api-burst=0']).flag).to.equal('kube-api-burst');
     });

@@ -183,4 +183,72 @@ describe('kube/request-layer', () => {
     await send('POST', 'https://127.0.0.1:6443/apis/batch/v1/namespaces/kf/jobs');
     expect(asked).to.deep.equal(['low', 'normal']);
   });
+
+  describe('client limit', () => {
+    const send = (layer: RequestLayer, apf: boolean | undefined, code = 200) =>
+      layer.execute({ method: 'GET', url: 'https://127.0.0.1:6443/api/v1/nodes' }, async () => ({ code, apf }), (a) => a, async () => undefined);
+    const logged = () => {
+      const lines: string[] = [];
+      return { lines, log: { warn: () => undefined, debug: () => undefined, info: (m: string) => lines.push(m) } };
+    };
+
+    it('auto: lifted once an answer carries the API Priority and Fairness header, back when one does not', async () => {
+      const l = logged();
+      const layer = new RequestLayer({ qps: 20, burst: 30, clientLimit: 'auto', log: l.log });
+      expect(layer.limiter.isUnlimited()).to.equal(false); // limited until the server has said
+      await send(layer, true);
+      expect(layer.limiter.isUnlimited()).to.equal(true);
+      await send(layer, true);
+      await send(layer, undefined); // an error or a watch: no word either way
+      await send(layer, false, 404); // an answer that is not a success may come from a proxy in front of the server
+      await send(layer, false, 409);
+      expect(layer.limiter.isUnlimited()).to.equal(true);
+      await send(layer, false);
+      expect(layer.limiter.isUnlimited()).to.equal(false);
+      expect(l.lines).to.have.length(2);
+      expect(l.lines[0]).to.match(/API Priority and Fairness: client-side rate limit lifted/);
+      expect(l.lines[1]).to.match(/no API Priority and Fairness headers: client-side rate limit 20 qps, burst 30/);
+    });
+
+    it('limit: the header changes nothing; unlimited: lifted from the start', async () => {
+      const limited = new RequestLayer({ qps: 20, burst: 30, clientLimit: 'limit' });
+      await send(limited, true);
+      expect(limited.limiter.isUnlimited()).to.equal(false);
+      const byDefault = new RequestLayer({ qps: 20, burst: 30 });
+      await send(byDefault, true);
+      expect(byDefault.limiter.isUnlimited()).to.equal(false);
+      const off = new RequestLayer({ qps: 20, burst: 30, clientLimit: 'unlimited' });
+      expect(off.limiter.isUnlimited()).to.equal(true);
+      await send(off, false);
+      expect(off.limiter.isUnlimited()).to.equal(true);
+    });
+
+    it('the typed clients read the header from the real answer (a local server that sets it, then one that does not)', async () => {
+      const http = await import('node:http');
+      let withHeader = true;
+      const server = http.createServer((_req, res) => {
+        res.setHeader('content-type', 'application/json');
+        if (withHeader) res.setHeader('X-Kubernetes-PF-FlowSchema-UID', 'f0b3f0e6-0000-4000-8000-000000000001');
+        res.end(JSON.stringify({ kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: [] }));
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const port = (server.address() as { port: number }).port;
+        const kc = new KubeConfig();
+        kc.loadFromOptions({
+          clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }], users: [{ name: 'u' }],
+          contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x',
+        });
+        const layered = withRequestLayer(kc, { qps: 20, burst: 30, clientLimit: 'auto' });
+        const core = layered.makeApiClient(CoreV1Api);
+        await core.listNode();
+        expect(layered.requestLayer().limiter.isUnlimited()).to.equal(true);
+        withHeader = false;
+        await core.listNode();
+        expect(layered.requestLayer().limiter.isUnlimited()).to.equal(false);
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
+    });
+  });
 });

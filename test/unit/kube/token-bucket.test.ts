@@ -87,4 +87,23 @@ describe('kube/token-bucket', () => {
     expect(c.slept.length).to.be.greaterThan(0);
     expect(c.slept.reduce((a, x) => a + x, 0)).to.be.within(99, 101);
   });
+
+  it('unlimited: normal requests never wait; low ones are still paced at qps and burst; limited again, no debt', async () => {
+    const c = clock();
+    const b = new TokenBucket(10, 2, c);
+    b.setUnlimited(true);
+    expect(b.isUnlimited()).to.equal(true);
+    for (let i = 0; i < 500; i++) await b.acquire('normal');
+    expect(c.slept).to.deep.equal([]); // 500 creates at once
+    await b.acquire('low'); await b.acquire('low'); // the burst
+    await b.acquire('low'); // then 1/qps
+    expect(c.slept.reduce((a, x) => a + x, 0)).to.be.within(99, 101);
+    b.setUnlimited(false);
+    c.slept.length = 0;
+    c.advance(1_000);
+    await b.acquire('normal'); await b.acquire('normal'); // the unlimited 500 are not owed: a full burst
+    expect(c.slept).to.deep.equal([]);
+    await b.acquire('normal');
+    expect(c.slept.map(Math.round)).to.deep.equal([100]);
+  });
 });
