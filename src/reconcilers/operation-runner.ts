@@ -342,9 +342,24 @@ export class OperationRunner {
     }
     let created = 0;
     let retry = false;
+    // A Job's name is its work's, so work redone after its Job was deleted (by hand, or lost with its
+    // pods) gets the same name. kube-controller-manager's Job controller, handed a new Job under the
+    // name of one whose pods it is still finalizing, can fail its sync on the old uid and then wait out
+    // its expectations (5 minutes) without creating a pod: seen in the fault suite ("Jobs deleted by
+    // hand", re-created 0.1 s after the delete; "No pods matched job" at the pull deadline). So such a
+    // create waits, a second at a time, until the old Job's pods are gone, but not past the operation's
+    // pull deadline (then it is made anyway, and its own deadlines apply).
+    const now = this.deps.now().getTime();
+    const lingering = now < operationStart(cache, now) + settings.imagePullDeadlineMs
+      ? lingeringJobNames(this.deps.listPods(), this.deps.listJobs()) : new Set<string>();
     {
       await inBatches(jobs, CREATE_PARALLELISM, async ({ req, job }) => {
         const name = job.metadata?.name ?? '';
+        if (lingering.has(`${job.metadata?.namespace ?? ''}/${name}`)) {
+          retry = true;
+          log.debug(`Job ${name}: the pods of an earlier Job of that name are still going; created once they are gone`, { cache: cacheKey(cache) });
+          return;
+        }
         try {
           const res = await api.createJob(job);
           this.tracker.created(res === 'created' ? job : (await api.getJob(job.metadata?.namespace ?? '', name)) ?? job);
@@ -497,6 +512,24 @@ export class OperationRunner {
     });
     return jobs.length;
   }
+}
+
+/**
+ * "namespace/name" of the Jobs that are gone (no Job of that name, or one with another uid) while pods
+ * they owned remain: a Job must not be created under such a name yet (see createJobs).
+ */
+export function lingeringJobNames(pods: readonly V1Pod[], jobs: readonly V1Job[]): Set<string> {
+  const uids = new Map<string, string | undefined>();
+  for (const j of jobs) uids.set(`${j.metadata?.namespace ?? ''}/${j.metadata?.name ?? ''}`, j.metadata?.uid);
+  const out = new Set<string>();
+  for (const p of pods) {
+    for (const o of p.metadata?.ownerReferences ?? []) {
+      if (o.kind !== 'Job') continue;
+      const key = `${p.metadata?.namespace ?? ''}/${o.name}`;
+      if (!uids.has(key) || uids.get(key) !== o.uid) out.add(key);
+    }
+  }
+  return out;
 }
 
 /** When the operation started (status.startTime), for its deadlines; `now` when unknown. */

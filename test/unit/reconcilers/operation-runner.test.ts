@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
-import { OperationRunner, inBatches, type RunnerSettings } from '../../../src/reconcilers/operation-runner.js';
+import { OperationRunner, inBatches, lingeringJobNames, type RunnerSettings } from '../../../src/reconcilers/operation-runner.js';
 import { ImageCacheReconciler, PendingTriggers } from '../../../src/reconcilers/imagecache-reconciler.js';
 import { StatusWriter } from '../../../src/status/status-writer.js';
 import type { EventRecorder } from '../../../src/status/event-recorder.js';
@@ -214,6 +214,36 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     const r2 = await t.reconciler.reconcile('ns/ic');
     expect(r2.operation).to.equal('refresh');
     expect(api.cache.status!.operation!.nodes).to.deep.equal(['new']);
+  });
+
+  it('work redone after its Job was deleted by hand waits until that Job\'s pods are gone (same name), then gets its Job', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const t = setup(api, [node('n1'), node('n2')]);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.created).to.have.length(2);
+    t.sync();
+    // both Jobs' pods are running; then the Jobs are deleted by hand (background propagation: the pods go a bit later)
+    for (const j of api.jobs) t.pods.push({ metadata: { name: `${j.metadata!.name}-p`, namespace: 'ns', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Running' } });
+    const [gone, kept] = [api.jobs[0]!, api.jobs[1]!];
+    api.jobs = [kept];
+    t.runner.tracker.gone(gone);
+    t.sync();
+    let r = await t.reconciler.reconcile('ns/ic');
+    expect(api.created, 'not re-created while its pod remains').to.have.length(2);
+    expect(r.requeueAfterMs).to.be.within(1, 5_000);
+    // the old pod goes: the work gets its Job, under the same name
+    t.pods.splice(t.pods.findIndex((p) => p.metadata!.name === `${gone.metadata!.name}-p`), 1);
+    r = await t.reconciler.reconcile('ns/ic');
+    expect(api.created).to.deep.equal([...api.created.slice(0, 2), gone.metadata!.name]);
+  });
+
+  it('lingeringJobNames: the names of gone Jobs (or Jobs of another uid) whose pods remain', () => {
+    const pod = (name: string, job: string, uid: string, ns = 'ns'): V1Pod => ({ metadata: { name, namespace: ns, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job, uid }] } });
+    const job = (name: string, uid: string): V1Job => ({ metadata: { name, namespace: 'ns', uid } });
+    const pods = [pod('a-p', 'a', 'ua'), pod('b-p', 'b', 'ub-old'), pod('c-p', 'c', 'uc'), pod('d-p', 'd', 'ud', 'other'),
+      { metadata: { name: 'rs-p', namespace: 'ns', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'e', uid: 'ue' }] } }];
+    expect([...lingeringJobNames(pods, [job('a', 'ua'), job('b', 'ub-new')])].sort()).to.deep.equal(['ns/b', 'ns/c', 'other/d']);
   });
 
   it('inBatches never runs more than the limit at once', async () => {
