@@ -229,12 +229,12 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     api.jobs = [kept];
     t.runner.tracker.gone(gone);
     t.sync();
-    let r = await t.reconciler.reconcile('ns/ic');
+    const r = await t.reconciler.reconcile('ns/ic');
     expect(api.created, 'not re-created while its pod remains').to.have.length(2);
     expect(r.requeueAfterMs).to.be.within(1, 5_000);
     // the old pod goes: the work gets its Job, under the same name
     t.pods.splice(t.pods.findIndex((p) => p.metadata!.name === `${gone.metadata!.name}-p`), 1);
-    r = await t.reconciler.reconcile('ns/ic');
+    await t.reconciler.reconcile('ns/ic');
     expect(api.created).to.deep.equal([...api.created.slice(0, 2), gone.metadata!.name]);
   });
 
