@@ -101,20 +101,33 @@ export function imageMatchesNodeImage(wanted: string, nodeImageNames: readonly s
   const w = parse(wanted);
   if (!w.ok) return false;
   const want = w.parsed.ref;
-  for (const name of nodeImageNames) {
+  const repo = `${want.registry}/${want.repository}`;
+  return nameIndex(nodeImageNames).has(want.digest !== undefined ? `${repo}@${want.digest}` : `${repo}:${want.tag}`);
+}
+
+/**
+ * "registry/repository:tag" and "registry/repository@digest" of every valid name of a node's list, built
+ * once per list (a frozen array, such as nodeImageNames gives, is never indexed again): the planner
+ * asks about every image of a cache on every node on every pass.
+ */
+function nameIndex(names: readonly string[]): ReadonlySet<string> {
+  let index = Object.isFrozen(names) ? nameIndexes.get(names) : undefined;
+  if (index) return index;
+  const built = new Set<string>();
+  for (const name of names) {
     if (typeof name !== 'string') continue;
     const n = parse(name);
     if (!n.ok) continue;
     const have = n.parsed.ref;
-    if (have.registry !== want.registry || have.repository !== want.repository) continue;
-    if (want.digest !== undefined) {
-      if (have.digest === want.digest) return true;
-    } else if (have.tag !== undefined && have.tag === want.tag) {
-      return true;
-    }
+    const repo = `${have.registry}/${have.repository}`;
+    if (have.digest !== undefined) built.add(`${repo}@${have.digest}`);
+    if (have.tag !== undefined) built.add(`${repo}:${have.tag}`);
   }
-  return false;
+  index = built;
+  if (Object.isFrozen(names)) nameIndexes.set(names, index);
+  return index;
 }
+const nameIndexes = new WeakMap<readonly string[], ReadonlySet<string>>();
 
 /** True when the input is a valid reference that spells out a tag or a digest ("nginx:1.27", "nginx@sha256:..."). */
 export function hasExplicitTagOrDigest(input: string): boolean {

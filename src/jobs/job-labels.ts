@@ -59,12 +59,25 @@ export function jobName(cacheName: string, operationId: string, node: string, ac
 export function readJobWork(annotations: Record<string, string> | undefined): JobWork | undefined {
   const raw = annotations?.[ANNOTATION_WORK];
   if (!raw) return undefined;
+  // every pass reads the work of every Job of the operation: each distinct annotation is parsed once
+  if (works.has(raw)) return works.get(raw);
+  const w = parseJobWork(raw);
+  if (works.size >= WORKS_MAX) works.clear();
+  works.set(raw, w);
+  return w;
+}
+const WORKS_MAX = 20_000;
+const works = new Map<string, JobWork | undefined>();
+
+function parseJobWork(raw: string): JobWork | undefined {
   try {
     const w = JSON.parse(raw) as JobWork;
-    if (typeof w.node !== 'string' || (w.action !== 'pull' && w.action !== 'delete') || typeof w.containers !== 'object') {
+    if (typeof w.node !== 'string' || (w.action !== 'pull' && w.action !== 'delete') || typeof w.containers !== 'object' || w.containers === null) {
       return undefined;
     }
-    return w;
+    for (const images of Object.values(w.containers)) Object.freeze(images);
+    Object.freeze(w.containers);
+    return Object.freeze(w);
   } catch {
     return undefined;
   }

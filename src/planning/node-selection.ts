@@ -125,6 +125,11 @@ export function nodeHostname(node: V1Node): string {
 }
 
 /** Every image name the node's runtime reports (node.status.images[].names). */
-export function nodeImageNames(node: V1Node): string[] {
-  return (node.status?.images ?? []).flatMap((i) => i.names ?? []);
+export function nodeImageNames(node: V1Node): readonly string[] {
+  // once per node object (the informer replaces the object on every change): every pass asks it for
+  // every image of every cache, and the same array lets imageMatchesNodeImage keep its index of it
+  let names = imageNamesOf.get(node);
+  if (!names) imageNamesOf.set(node, (names = Object.freeze((node.status?.images ?? []).flatMap((i) => i.names ?? []))));
+  return names;
 }
+const imageNamesOf = new WeakMap<V1Node, readonly string[]>();

@@ -147,7 +147,7 @@ export class OperationRunner {
   /** The background deletes of finished operations' Jobs, one batch after the other. */
   private reaping: Promise<void> = Promise.resolve();
   private readonly queuedDeletes = new Set<string>();
-  /** CPU time (ms) of the last pass's planning (plan + progress: pure, synchronous), of any cache. */
+  /** CPU time (ms) of the last pass's planning (plan, progress, counts: pure, synchronous), of any cache. */
   lastPassMs = 0;
 
   constructor(private readonly deps: RunnerDeps) {
@@ -237,8 +237,10 @@ export class OperationRunner {
       return { done: true, status, fullyCovered: covered, warm: covered.filter((n) => !failed.has(n)) };
     }
     // 4. progress counts of the whole cache
+    const countStart = performance.now();
     const scope = wholeCacheScope(op, cache, nodes, plan, settings.pullPolicy, settings.targeting);
     const counts = cacheCounts(results, scope, carriedFailures(op.previousFailures, results, scope));
+    this.lastPassMs += performance.now() - countStart;
     const old = cache.status?.counts;
     if (!old || old.desired !== counts.desired || old.succeeded !== counts.succeeded || old.failed !== counts.failed || old.pending !== counts.pending) {
       this.deps.remember?.(await this.deps.status.update(cache, { counts }));
@@ -350,7 +352,7 @@ export class OperationRunner {
     // create waits, a second at a time, until the old Job's pods are gone, but not past the operation's
     // pull deadline (then it is made anyway, and its own deadlines apply).
     const now = this.deps.now().getTime();
-    const lingering = now < operationStart(cache, now) + settings.imagePullDeadlineMs
+    const lingering = jobs.length > 0 && now < operationStart(cache, now) + settings.imagePullDeadlineMs
       ? lingeringJobNames(this.deps.listPods(), this.deps.listJobs()) : new Set<string>();
     {
       await inBatches(jobs, CREATE_PARALLELISM, async ({ req, job }) => {

@@ -203,6 +203,10 @@ describe('images/image-reference', () => {
     for (const [wanted, names, expected] of cases) {
       it(`${wanted} vs ${JSON.stringify(names)} -> ${expected}`, () => {
         expect(imageMatchesNodeImage(wanted, names)).to.equal(expected);
+        // a frozen list (a node's, as nodeImageNames gives it) is indexed once and answers the same
+        const frozen = Object.freeze([...names]);
+        expect(imageMatchesNodeImage(wanted, frozen)).to.equal(expected);
+        expect(imageMatchesNodeImage(wanted, frozen)).to.equal(expected);
       });
     }
 
