@@ -50,5 +50,7 @@ describe('install: the controller launcher (hack/bundle.mjs)', () => {
     expect(shippedLaunch({})).to.deep.equal({ env: CONTROLLER_ENV, nodeArgs: CONTROLLER_NODE_ARGS });
     expect(shippedLaunch({ MALLOC_MMAP_THRESHOLD_: '65536', KUBEFLEDGED_CONTROLLER_NODE_ARGS: '--heap-growing-percent=50' }))
       .to.deep.equal({ env: {}, nodeArgs: ['--heap-growing-percent=50'] });
+    // set empty: left out of the controller's environment (a run without it)
+    expect(shippedLaunch({ MALLOC_MMAP_THRESHOLD_: '', KUBEFLEDGED_CONTROLLER_NODE_ARGS: '' })).to.deep.equal({ env: { MALLOC_MMAP_THRESHOLD_: undefined }, nodeArgs: [] });
   });
 });
