@@ -15,44 +15,79 @@
 // source map beside the bundle is not loaded unless node runs with --enable-source-maps.
 //
 // Beside the bundle it writes the controller's launcher, dist/bundle/kubefledged-controller (the image's
-// /opt/bin/kubefledged-controller runs it; so do `make run` and the bench), which starts node with the
-// V8 flags below, and dist/bundle/controller.node-options holding the same flags for tools that start
-// node themselves (bench/support/bench-controller.ts).
+// /opt/bin/kubefledged-controller runs it; so does `make run`), which starts node with the memory settings
+// below, and dist/bundle/controller.node-options holding its NODE_OPTIONS flags. Tools that start node
+// themselves (bench/support/bench-controller.ts) import the settings from this file: importing it does
+// not build.
 import { build } from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import process from 'node:process';
 
-// V8 flags of the controller (docs/benchmark.md "Memory"): V8's default young generation (16 MiB
-// semi-spaces) lets every list and watch answer's garbage pile up to tens of MiB of RSS before a
-// scavenge; a controller's objects are short-lived or long-lived, so small semi-spaces keep the peak
-// near the live heap for a little more CPU. NODE_OPTIONS in the environment comes after these, so
+// The controller's memory settings (docs/benchmark.md "Memory"), measured at 200 and 1,000 nodes:
+//
+// NODE_OPTIONS (V8 flags node accepts there): V8's default young generation (16 MiB semi-spaces) lets
+// every list and watch answer's garbage pile up to tens of MiB of RSS before a scavenge; a controller's
+// objects are short-lived or long-lived, so small semi-spaces keep the peak near the live heap for a
+// little more CPU. NODE_OPTIONS in the environment comes after these, so
 // `NODE_OPTIONS=--max-semi-space-size=16` (or --max-old-space-size=...) overrides them.
 export const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=2'];
 
+// node's own command line (V8 flags node refuses in NODE_OPTIONS): V8 starts with a large old-generation
+// limit and grows it up to 4x the live heap after each full GC, so list and watch garbage reaches
+// 100-150 MiB before the first mark-compact at 200 nodes (33 MiB live). A first limit of 32 MiB and a
+// growth of 1.3x the live heap make it collect sooner. Neither caps the heap (no --max-old-space-size:
+// a bigger cluster gets a bigger heap, never an out-of-memory exit). KUBEFLEDGED_CONTROLLER_NODE_ARGS in
+// the environment replaces them ("" for V8's defaults).
+export const CONTROLLER_NODE_ARGS = ['--initial-old-space-size=32', '--heap-growing-percent=30'];
+
+// The environment (each kept when already set): glibc's malloc serves requests below its mmap threshold
+// from its heap, and that threshold grows (up to 32 MiB) with the first large frees. V8's compiler
+// zones (32 KiB segments; 30 MiB at once while the 5 MB bundle is compiled at start-up) then stay in
+// glibc's heap after they are freed, behind live blocks that keep it from shrinking: 30 MiB of the
+// 110 MiB RSS of an idle controller. A fixed threshold of 32 KiB gives each such block its own mapping,
+// returned to the kernel when freed.
+export const CONTROLLER_ENV = { MALLOC_MMAP_THRESHOLD_: '32768' };
+
+/** The launcher dist/bundle/kubefledged-controller: sh, starts controller.js beside it with the settings above. */
+export function launcherScript() {
+  const lines = [
+    '#!/bin/sh',
+    '# the controller (dist/bundle/controller.js) with its memory settings; written by hack/bundle.mjs',
+    '# (docs/benchmark.md "Memory")',
+  ];
+  for (const [k, v] of Object.entries(CONTROLLER_ENV)) lines.push(`export ${k}="\${${k}:-${v}}"`);
+  lines.push(
+    `node_args='${CONTROLLER_NODE_ARGS.join(' ')}'`,
+    '[ -n "${KUBEFLEDGED_CONTROLLER_NODE_ARGS+set}" ] && node_args="$KUBEFLEDGED_CONTROLLER_NODE_ARGS"',
+    '# shellcheck disable=SC2086 # node_args is a list of flags',
+    `NODE_OPTIONS="${CONTROLLER_NODE_FLAGS.join(' ')}` + '${NODE_OPTIONS:+ $NODE_OPTIONS}" exec node $node_args "$(dirname "$0")/controller.js" "$@"',
+    '',
+  );
+  return lines.join('\n');
+}
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-await build({
-  absWorkingDir: root,
-  entryPoints: { controller: 'src/cmd/controller.ts' },
-  outdir: 'dist/bundle',
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
-  keepNames: true,
-  sourcemap: 'external',
-  // CommonJS packages inside an ES module bundle call require() for Node's built-ins
-  banner: { js: "import { createRequire as __kfCreateRequire } from 'node:module'; const require = __kfCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
+// importing this file (the bench, its test) only reads the settings above; running it builds
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await build({
+    absWorkingDir: root,
+    entryPoints: { controller: 'src/cmd/controller.ts' },
+    outdir: 'dist/bundle',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    keepNames: true,
+    sourcemap: 'external',
+    // CommonJS packages inside an ES module bundle call require() for Node's built-ins
+    banner: { js: "import { createRequire as __kfCreateRequire } from 'node:module'; const require = __kfCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
 
-const flags = CONTROLLER_NODE_FLAGS.join(' ');
-fs.writeFileSync(path.join(root, 'dist/bundle/controller.node-options'), `${flags}\n`);
-fs.writeFileSync(path.join(root, 'dist/bundle/kubefledged-controller'), [
-  '#!/bin/sh',
-  '# the controller (dist/bundle/controller.js) with its V8 flags; written by hack/bundle.mjs',
-  `NODE_OPTIONS="${flags}` + '${NODE_OPTIONS:+ $NODE_OPTIONS}" exec node "$(dirname "$0")/controller.js" "$@"',
-  '',
-].join('\n'), { mode: 0o755 });
+  fs.writeFileSync(path.join(root, 'dist/bundle/controller.node-options'), `${CONTROLLER_NODE_FLAGS.join(' ')}\n`);
+  fs.writeFileSync(path.join(root, 'dist/bundle/kubefledged-controller'), launcherScript(), { mode: 0o755 });
+}

@@ -12,6 +12,7 @@ import { ROOT } from '../../test/support/cluster.js';
 import { freePort } from '../../test/integration/webhook/webhook-process.js';
 import { ProcSampler, type ProcSample } from './proc-sampler.js';
 import { sleep } from './pool.js';
+import { CONTROLLER_ENV, CONTROLLER_NODE_ARGS } from '../../hack/bundle.mjs';
 
 function get(url: string): Promise<number> {
   return new Promise((resolve) => {
@@ -57,6 +58,18 @@ export function shippedNodeOptions(): string {
   return fs.readFileSync(path.join(ROOT, 'dist', 'bundle', 'controller.node-options'), 'utf8').trim();
 }
 
+/**
+ * What the launcher (dist/bundle/kubefledged-controller) adds besides NODE_OPTIONS, as it does: its
+ * environment (a variable already set in `env` is kept; set empty, e.g. `MALLOC_MMAP_THRESHOLD_=`, the
+ * controller runs without it, to measure what it buys) and node's own flags (replaced by
+ * KUBEFLEDGED_CONTROLLER_NODE_ARGS when set).
+ */
+export function shippedLaunch(env: NodeJS.ProcessEnv): { env: Record<string, string | undefined>; nodeArgs: string[] } {
+  const own = Object.fromEntries(Object.entries(CONTROLLER_ENV).filter(([k]) => !env[k]).map(([k, v]) => [k, env[k] === '' ? undefined : v]));
+  const override = env.KUBEFLEDGED_CONTROLLER_NODE_ARGS;
+  return { env: own, nodeArgs: override !== undefined ? override.split(' ').filter(Boolean) : [...CONTROLLER_NODE_ARGS] };
+}
+
 export class BenchController {
   private proc?: ControllerProcess;
   sampler?: ProcSampler;
@@ -69,11 +82,27 @@ export class BenchController {
   async start(timeoutMs = 120_000): Promise<void> {
     const port = await freePort();
     const args = ['--leader-elect=false', '--stderrthreshold=ERROR', ...this.args, `--metrics-bind-address=127.0.0.1:${port}`];
-    const env: Record<string, string> = { KUBEFLEDGED_NAMESPACE: this.namespace };
+    const env: Record<string, string | undefined> = { KUBEFLEDGED_NAMESPACE: this.namespace };
     // the shipped bundle runs with the V8 flags of its launcher (dist/bundle/kubefledged-controller); extra ones come after and win
     const nodeOptions = [this.from === 'dist' ? shippedNodeOptions() : '', process.env.NODE_OPTIONS ?? '', this.nodeOptions].filter(Boolean).join(' ');
     if (nodeOptions) env.NODE_OPTIONS = nodeOptions;
-    this.proc = (this.from === 'src' ? new ControllerProcess(this.id.kubeconfig, args, env) : new ControllerProcess(this.id.kubeconfig, args, env, compiledController(this.from))).start();
+    if (this.from === 'dist') {
+      // and the launcher's environment and node flags (ControllerProcess reads its node flags from
+      // KF_CONTROLLER_NODE_ARGS when it starts: the shipped ones first, a run's own after them)
+      const launch = shippedLaunch(process.env);
+      // an undefined value is left out of the child's environment (spawn skips it; ControllerProcess puts `env` last)
+      Object.assign(env, launch.env);
+      const saved = process.env.KF_CONTROLLER_NODE_ARGS;
+      process.env.KF_CONTROLLER_NODE_ARGS = [...launch.nodeArgs, saved ?? ''].join(' ');
+      try {
+        this.proc = new ControllerProcess(this.id.kubeconfig, args, env as Record<string, string>, compiledController(this.from)).start();
+      } finally {
+        if (saved === undefined) delete process.env.KF_CONTROLLER_NODE_ARGS;
+        else process.env.KF_CONTROLLER_NODE_ARGS = saved;
+      }
+    } else {
+      this.proc = (this.from === 'src' ? new ControllerProcess(this.id.kubeconfig, args, env as Record<string, string>) : new ControllerProcess(this.id.kubeconfig, args, env as Record<string, string>, compiledController(this.from))).start();
+    }
     const deadline = Date.now() + timeoutMs;
     while ((await get(`http://127.0.0.1:${port}/readyz`)) !== 200) {
       if (!this.proc.running()) throw new Error(`controller exited during start-up:\n${this.proc.dump()}`);

@@ -9,10 +9,17 @@
 // - a missing permission (401/403) that lasts past a short grace at start-up is fatal: start()
 //   rejects with MissingPermissionError naming the resource, so the process can say which;
 // - an optional transform is applied to every listed and watched object before it is cached, so the
-//   cache holds only what the controller reads (informer-transforms.ts).
+//   cache holds only what the controller reads (informer-transforms.ts);
+// - the list is read in pages (limit/continue, LIST_PAGE_SIZE objects each) as the API's JSON, the same
+//   objects a watch event carries: at 1,000 nodes a whole list of pods or Jobs is one body of several MB,
+//   its parsed JSON and client-node's deserialized copy of it (ObjectSerializer: a class instance and a
+//   Date per field), all alive at once before the transform drops most of it; a page is 250 objects,
+//   transformed before the next one is asked for (docs/benchmark.md "Memory").
+import * as http from 'node:http';
+import * as https from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../operator/logger.js';
-import { apiErrorText, classifyApiError } from './api-errors.js';
+import { apiErrorText, classifyApiError, httpStatusOf } from './api-errors.js';
 import { NotLeadingError } from './request-layer.js';
 
 export interface RestartingInformer<T extends k8s.KubernetesObject> {
@@ -46,7 +53,10 @@ export interface InformerTimings {
 export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
   kc: k8s.KubeConfig;
   path: string;
-  list: () => Promise<k8s.KubernetesListObject<T>>;
+  /** The list; by default `path` (with labelSelector) in pages of `pageSize`, see pagedList. */
+  list?: () => Promise<k8s.KubernetesListObject<T>>;
+  /** Objects per page of the default list. Default LIST_PAGE_SIZE. */
+  pageSize?: number;
   labelSelector?: string;
   onChange: (verb: 'add' | 'update' | 'delete', obj: T) => void;
   log: Logger;
@@ -61,9 +71,16 @@ export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
   const permissionGrace = opts.timings?.permissionGraceMs ?? 10_000;
   let listSucceeded = false;
   const transform = opts.transform;
+  const listFn = opts.list;
+  const pageSize = opts.pageSize ?? LIST_PAGE_SIZE;
   const informer = new k8s.ListWatch<T>(opts.path, transform ? transformingWatch(new k8s.Watch(opts.kc), transform) : new k8s.Watch(opts.kc), async () => {
-    const list = await opts.list();
-    if (transform) list.items = list.items.map(transform);
+    let list: k8s.KubernetesListObject<T>;
+    if (listFn) {
+      list = await listFn();
+      if (transform) list.items = list.items.map(transform);
+    } else {
+      list = await pagedList<T>((q) => listPage<T>(opts.kc, opts.path, { ...q, labelSelector: opts.labelSelector }), { pageSize, transform });
+    }
     listSucceeded = true;
     // client-node fills its cache right after this promise resolves (same tick); synced from then on,
     // even while the watch request is still connecting.
@@ -162,4 +179,96 @@ export function transformingWatch<T>(watch: k8s.Watch, transform: (obj: T) => T)
     watch: (path, queryParams, callback, done) =>
       watch.watch(path, queryParams, (phase, obj, raw) => callback(phase, objectEvent.has(phase) && obj ? transform(obj as T) : obj, raw), done),
   };
+}
+
+/** Objects per page of an informer's list (client-go's reflector asks for 500; half keeps one answer's garbage smaller). */
+export const LIST_PAGE_SIZE = 250;
+
+/** One page of a list: at most `limit` objects, from `continue` (the previous page's token) on. */
+export interface PageQuery { limit?: number; continue?: string }
+
+/** A failed list request: the HTTP status and body, as client-node's ApiException has them (api-errors.ts reads both). */
+export class ListRequestError extends Error {
+  constructor(readonly code: number, readonly body: string, readonly headers: Record<string, string>, path: string) {
+    super(`list ${path}: HTTP ${code}`);
+    this.name = 'ListRequestError';
+  }
+}
+
+/**
+ * A whole list read page by page with `get`, `transform` applied to each page's items as it arrives.
+ * The pages are one consistent list: the API server answers every continue token from the snapshot of
+ * the first page (its resourceVersion, which the returned list carries for the watch that follows).
+ * A token can expire (410 Gone after etcd's compaction, about 5 minutes) while pages are read: the
+ * list is then read again whole, without a limit, as client-go's pager does. A 410 of the first page
+ * is an error (the caller's retry starts over).
+ */
+export async function pagedList<T extends k8s.KubernetesObject>(
+  get: (q: PageQuery) => Promise<k8s.KubernetesListObject<T>>,
+  opts: { pageSize: number; transform?: (obj: T) => T },
+): Promise<k8s.KubernetesListObject<T>> {
+  const map = (items: T[] | undefined) => (opts.transform ? (items ?? []).map(opts.transform) : (items ?? []));
+  const first = await get({ limit: opts.pageSize });
+  const items = map(first.items);
+  let next = continueOf(first);
+  while (next) {
+    let page: k8s.KubernetesListObject<T>;
+    try {
+      page = await get({ limit: opts.pageSize, continue: next });
+    } catch (err) {
+      if (httpStatusOf(err) !== 410) throw err;
+      const whole = await get({});
+      return { ...whole, metadata: withoutContinue(whole.metadata), items: map(whole.items) };
+    }
+    for (const o of map(page.items)) items.push(o);
+    next = continueOf(page);
+  }
+  return { ...first, metadata: withoutContinue(first.metadata), items };
+}
+
+/** The continue token of a page: `continue` in the API's JSON, `_continue` once client-node deserialized it. */
+function continueOf(list: k8s.KubernetesListObject<k8s.KubernetesObject>): string | undefined {
+  const m = list.metadata as (k8s.V1ListMeta & { continue?: string }) | undefined;
+  return m?.continue || m?._continue || undefined;
+}
+
+function withoutContinue(m: k8s.V1ListMeta | undefined): k8s.V1ListMeta {
+  const { _continue: _a, continue: _b, remainingItemCount: _c, ...rest } = (m ?? {}) as k8s.V1ListMeta & { continue?: string };
+  return rest;
+}
+
+/**
+ * One GET of a list, with the KubeConfig's server, TLS and credentials (applyToFetchOptions, as
+ * client-node's Watch does: in the controller, rate-limited and gated by the request layer), parsed
+ * as plain JSON: the objects are the API's own, as in watch events, without client-node's
+ * deserialized copy.
+ */
+export async function listPage<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, path: string, q: PageQuery & { labelSelector?: string }): Promise<k8s.KubernetesListObject<T>> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const url = new URL(cluster.server + path);
+  if (q.labelSelector !== undefined) url.searchParams.set('labelSelector', q.labelSelector);
+  if (q.limit !== undefined) url.searchParams.set('limit', String(q.limit));
+  if (q.continue !== undefined) url.searchParams.set('continue', q.continue);
+  const init = await kc.applyToFetchOptions({});
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  (init.headers as Headers | undefined)?.forEach((v, k) => { headers[k] = v; });
+  const agent = init.agent as http.Agent | undefined;
+  const { status, body, resHeaders } = await new Promise<{ status: number; body: string; resHeaders: Record<string, string> }>((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, { method: 'GET', headers, agent, timeout: 60_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const h: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h[k] = v;
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), resHeaders: h });
+      });
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`list ${path}: no answer within 60 s`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end();
+  });
+  if (status < 200 || status >= 300) throw new ListRequestError(status, body, resHeaders, path);
+  return JSON.parse(body) as k8s.KubernetesListObject<T>;
 }

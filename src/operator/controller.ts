@@ -3,7 +3,7 @@
 //   Node / Job / Pod watches ├─► work queue (per key, deduplicated, backoff) ─► ImageCacheReconciler
 //   refresh timer ─────────┘
 import type * as k8s from '@kubernetes/client-node';
-import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import type { ControllerConfig } from '../config/controller-config.js';
 import { IMAGE_MANAGER_SELECTOR } from '../api/constants.js';
 import { WorkQueue, runWorkers } from '../queue/work-queue.js';
@@ -78,18 +78,18 @@ export class Controller {
   async start(): Promise<void> {
     const { config, log, kc } = this;
     const core = kc.makeApiClient(CoreV1Api);
-    const batch = kc.makeApiClient(BatchV1Api);
     const onRestart = (resource: string) => () => this.metrics?.watchRestarts.inc({ resource });
     // this term (the leader's) exports the per-cache series from its index until it stops
     this.withdrawCacheSeries = this.metrics?.exportCaches(() => this.index.all().map(([, cache]) => cache));
 
-    // the caches keep only the fields the controller reads (kube/informer-transforms.ts)
+    // the caches keep only the fields the controller reads (kube/informer-transforms.ts); each lists its
+    // path in pages (kube/informers.ts)
     this.nodes = restartingInformer<k8s.V1Node>({
-      kc, path: '/api/v1/nodes', list: () => core.listNode(), log, resource: 'nodes', onRestart: onRestart('nodes'), transform: slimNode,
+      kc, path: '/api/v1/nodes', log, resource: 'nodes', onRestart: onRestart('nodes'), transform: slimNode,
       onChange: (verb, node) => this.onNode(verb, node),
     });
     this.jobs = restartingInformer<k8s.V1Job>({
-      kc, path: '/apis/batch/v1/jobs', list: () => batch.listJobForAllNamespaces({ labelSelector: IMAGE_MANAGER_SELECTOR }),
+      kc, path: '/apis/batch/v1/jobs',
       labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'jobs', onRestart: onRestart('jobs'), transform: slimJob,
       onChange: (verb, job) => {
         if (verb === 'delete') this.runner?.tracker.gone(job);
@@ -97,7 +97,7 @@ export class Controller {
       },
     });
     this.pods = restartingInformer<k8s.V1Pod>({
-      kc, path: '/api/v1/pods', list: () => core.listPodForAllNamespaces({ labelSelector: IMAGE_MANAGER_SELECTOR }),
+      kc, path: '/api/v1/pods',
       labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'pods', onRestart: onRestart('pods'), transform: slimPod,
       onChange: (_verb, pod) => this.enqueueOwner(pod),
     });

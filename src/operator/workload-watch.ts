@@ -12,18 +12,17 @@ export class WorkloadWatch {
   private readonly informers: [Kind, RestartingInformer<k8s.KubernetesObject>][] = [];
 
   constructor(kc: k8s.KubeConfig, log: Logger, onChange: (namespace: string) => void) {
-    const apps = kc.makeApiClient(k8s.AppsV1Api);
-    const batch = kc.makeApiClient(k8s.BatchV1Api);
-    const add = (kind: Kind, path: string, list: () => Promise<k8s.KubernetesListObject<k8s.KubernetesObject>>) => {
+    // each informer lists its path in pages (kube/informers.ts)
+    const add = (kind: Kind, path: string) => {
       this.informers.push([kind, restartingInformer<k8s.KubernetesObject>({
-        kc, path, list, log, resource: path.split('/').pop() ?? kind,
+        kc, path, log, resource: path.split('/').pop() ?? kind,
         onChange: (_verb, obj) => onChange(obj.metadata?.namespace ?? ''),
       })]);
     };
-    add('Deployment', '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces() as never);
-    add('StatefulSet', '/apis/apps/v1/statefulsets', () => apps.listStatefulSetForAllNamespaces() as never);
-    add('DaemonSet', '/apis/apps/v1/daemonsets', () => apps.listDaemonSetForAllNamespaces() as never);
-    add('CronJob', '/apis/batch/v1/cronjobs', () => batch.listCronJobForAllNamespaces() as never);
+    add('Deployment', '/apis/apps/v1/deployments');
+    add('StatefulSet', '/apis/apps/v1/statefulsets');
+    add('DaemonSet', '/apis/apps/v1/daemonsets');
+    add('CronJob', '/apis/batch/v1/cronjobs');
   }
 
   async start(): Promise<void> {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ApiException, KubeConfig, Watch, type KubernetesListObject, type V1Node } from '@kubernetes/client-node';
-import { MissingPermissionError, restartingInformer, transformingWatch } from '../../../src/kube/informers.js';
+import { ListRequestError, MissingPermissionError, pagedList, restartingInformer, transformingWatch, type PageQuery } from '../../../src/kube/informers.js';
+import { classifyApiError, apiErrorText } from '../../../src/kube/api-errors.js';
 
 /** A KubeConfig whose watch requests never connect (no network in unit tests). */
 class NoWatchKubeConfig extends KubeConfig {
@@ -148,5 +149,64 @@ describe('kube/informers: restartingInformer', () => {
     ]);
     expect(finished).to.equal(true);
     expect(w.config).to.equal(kc);
+  });
+});
+
+describe('kube/informers: pagedList', () => {
+  const node = (name: string): V1Node => ({ metadata: { name, managedFields: [{ manager: 'x' }] } });
+  // the API's JSON (listPage): the token is metadata.continue (client-node's deserialized lists call it _continue)
+  const page = (names: string[], cont?: string, rv = '100'): KubernetesListObject<V1Node> => ({
+    apiVersion: 'v1', kind: 'NodeList', metadata: { resourceVersion: rv, ...(cont ? { continue: cont, remainingItemCount: 3 } : {}) } as never, items: names.map(node),
+  });
+  const slim = (n: V1Node): V1Node => ({ metadata: { name: n.metadata?.name } });
+  const gone = () => new ListRequestError(410, JSON.stringify({ kind: 'Status', reason: 'Expired', message: 'The provided continue parameter is too old' }), {}, '/api/v1/nodes');
+
+  it('reads every page (limit, then each continue token) and returns one list at the first page\'s resourceVersion', async () => {
+    const asked: PageQuery[] = [];
+    const log: string[] = [];
+    const pages: Record<string, KubernetesListObject<V1Node>> = { '': page(['a', 'b'], 't1'), t1: page(['c', 'd'], 't2', '100'), t2: page(['e'], undefined, '100') };
+    const list = await pagedList<V1Node>(async (q) => { asked.push(q); log.push(`get ${q.continue ?? ''}`); return pages[q.continue ?? '']!; },
+      { pageSize: 2, transform: (n) => { log.push(`transform ${n.metadata?.name}`); return slim(n); } });
+    expect(asked).to.deep.equal([{ limit: 2 }, { limit: 2, continue: 't1' }, { limit: 2, continue: 't2' }]);
+    expect(list.items).to.deep.equal(['a', 'b', 'c', 'd', 'e'].map((name) => ({ metadata: { name } })));
+    expect(list.metadata).to.deep.equal({ resourceVersion: '100' });
+    expect(list.kind).to.equal('NodeList');
+    // each page is transformed as it arrives, before the next is asked for
+    expect(log).to.deep.equal(['get ', 'transform a', 'transform b', 'get t1', 'transform c', 'transform d', 'get t2', 'transform e']);
+  });
+
+  it('reads client-node\'s deserialized pages too (metadata._continue)', async () => {
+    const asked: PageQuery[] = [];
+    const typed = (names: string[], cont?: string): KubernetesListObject<V1Node> => ({ metadata: { resourceVersion: '7', ...(cont ? { _continue: cont } : {}) }, items: names.map(node) });
+    const list = await pagedList<V1Node>(async (q) => { asked.push(q); return q.continue ? typed(['b']) : typed(['a'], 'x'); }, { pageSize: 1 });
+    expect(asked).to.deep.equal([{ limit: 1 }, { limit: 1, continue: 'x' }]);
+    expect(list.items.map((n) => n.metadata?.name)).to.deep.equal(['a', 'b']);
+    expect(list.metadata).to.deep.equal({ resourceVersion: '7' });
+  });
+
+  it('a continue token that expired (410) reads the list again whole, without a limit', async () => {
+    const asked: PageQuery[] = [];
+    const list = await pagedList<V1Node>(async (q) => {
+      asked.push(q);
+      if (q.continue) throw gone();
+      return q.limit ? page(['a', 'b'], 't1', '100') : page(['a', 'b', 'c'], undefined, '140');
+    }, { pageSize: 2, transform: slim });
+    expect(asked).to.deep.equal([{ limit: 2 }, { limit: 2, continue: 't1' }, {}]);
+    expect(list.metadata).to.deep.equal({ resourceVersion: '140' });
+    expect(list.items.map((n) => n.metadata?.name)).to.deep.equal(['a', 'b', 'c']);
+    expect(list.items[0]).to.deep.equal({ metadata: { name: 'a' } });
+    expect(list.metadata?.resourceVersion).to.equal('140');
+  });
+
+  it('any other failure, or a 410 of the first page, is the caller\'s (the informer restarts with backoff)', async () => {
+    const boom = new ListRequestError(500, '{"reason":"InternalError","message":"etcd"}', { 'retry-after': '2' }, '/api/v1/nodes');
+    let n = 0;
+    const err = await pagedList<V1Node>(async () => { if (n++ === 0) return page(['a'], 't1'); throw boom; }, { pageSize: 1 }).catch((e: unknown) => e);
+    expect(err).to.equal(boom);
+    expect(classifyApiError(boom)).to.deep.equal({ kind: 'transient', retryAfterMs: 2000 });
+    expect(apiErrorText(boom)).to.equal('500 InternalError: etcd');
+    const first = await pagedList<V1Node>(async () => { throw gone(); }, { pageSize: 1 }).catch((e: unknown) => e);
+    expect(first).to.be.instanceOf(ListRequestError);
+    expect((first as ListRequestError).code).to.equal(410);
   });
 });
