@@ -12,7 +12,7 @@ describe('jobs/job-labels: readJobWork', () => {
   });
   it('is undefined for a missing, unparsable or malformed annotation, every time', () => {
     for (const raw of [undefined, '', '{', JSON.stringify({ ...work, action: 'copy' }), JSON.stringify({ ...work, containers: null })]) {
-      const annotations = raw === undefined ? {} : { [ANNOTATION_WORK]: raw };
+      const annotations: Record<string, string> = raw === undefined ? {} : { [ANNOTATION_WORK]: raw };
       expect(readJobWork(annotations), String(raw)).to.equal(undefined);
       expect(readJobWork(annotations), String(raw)).to.equal(undefined);
     }
