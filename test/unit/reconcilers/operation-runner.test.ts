@@ -238,6 +238,41 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     expect(api.created).to.deep.equal([...api.created.slice(0, 2), gone.metadata!.name]);
   });
 
+  it('progress counts are written at most once a second while Processing; the final status at once', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const nodes = [node('n1'), node('n2'), node('n3')];
+    const t = setup(api, nodes);
+    let clock = Date.parse('2026-12-01T10:00:00Z');
+    (t.runner as unknown as { deps: { now: () => Date } }).deps.now = () => new Date(clock);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    t.sync();
+    const done = (i: number) => {
+      const j = api.jobs[i]!;
+      t.pods.push({ metadata: { name: `${j.metadata!.name}-p`, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Succeeded' } });
+    };
+    const writes = () => api.rv;
+    clock += 1_000;
+    done(0);
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status!.counts).to.include({ succeeded: 1 });
+    const after1 = writes();
+    clock += 100;
+    done(1);
+    let r = await t.reconciler.reconcile('ns/ic');
+    expect(writes(), 'no write 0.1 s after the last').to.equal(after1);
+    expect(api.cache.status!.counts).to.include({ succeeded: 1 });
+    expect(r.requeueAfterMs, 'looked at again when the write is due').to.be.within(1, 900);
+    clock += 950;
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status!.counts).to.include({ succeeded: 2 });
+    clock += 10;
+    done(2);
+    r = await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Succeeded' }); // the final status is never held back
+    expect(r.requeueAfterMs).to.equal(0);
+  });
+
   it('lingeringJobNames: the names of gone Jobs (or Jobs of another uid) whose pods remain', () => {
     const pod = (name: string, job: string, uid: string, ns = 'ns'): V1Pod => ({ metadata: { name, namespace: ns, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job, uid }] } });
     const job = (name: string, uid: string): V1Job => ({ metadata: { name, namespace: 'ns', uid } });
