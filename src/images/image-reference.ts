@@ -15,6 +15,7 @@
 // With neither tag nor digest, the tag is "latest".
 
 import { isIPv6 } from 'node:net';
+import { memoByString } from '../util/memo.js';
 
 export interface ImageReference {
   /** Registry host, lower-cased, with ":port" when given, e.g. "docker.io", "registry:5000". */
@@ -72,15 +73,13 @@ export function parseImageReference(input: string): ImageReferenceParseResult {
  * "nginx:1.27@sha256:<hex>" -> "docker.io/library/nginx:1.27@sha256:<hex>"; undefined when invalid.
  */
 export function normalizeImageReference(input: string): string | undefined {
-  if (typeof input === 'string' && normalized.has(input)) return normalized.get(input);
-  const result = parse(input);
-  const out = result.ok ? formatImageReference(result.parsed.ref) : undefined;
-  if (typeof input === 'string') {
-    if (normalized.size >= PARSE_CACHE_MAX) normalized.clear();
-    normalized.set(input, out);
-  }
-  return out;
+  return typeof input === 'string' ? normalized(input) : undefined;
 }
+
+const normalized = memoByString((input: string): string | undefined => {
+  const result = parse(input);
+  return result.ok ? formatImageReference(result.parsed.ref) : undefined;
+});
 
 /** "registry/repository[:tag][@digest]". */
 export function formatImageReference(ref: ImageReference): string {
@@ -178,24 +177,18 @@ function checkCharacters(input: string): string | undefined {
 
 /**
  * The planner asks about the same few strings over and over (every image of a cache on every node, and
- * every name a node reports, on every pass): at 100 nodes x 10 images parsing took a sixth of the controller's
- * CPU during a create. Results are immutable and depend on the input alone, so they are kept, up to
- * PARSE_CACHE_MAX distinct strings (then the cache starts over).
+ * every name a node reports, on every pass): at 100 nodes x 10 images parsing took a sixth of the
+ * controller's CPU during a create. Results are frozen and depend on the input alone, so they are kept
+ * (util/memo.ts).
  */
-const PARSE_CACHE_MAX = 20_000;
-const parsed = new Map<string, InternalResult>();
-const normalized = new Map<string, string | undefined>();
+const parseString = memoByString((input: string): InternalResult => {
+  const r = parseUncached(input);
+  if (r.ok) Object.freeze(Object.freeze(r.parsed).ref);
+  return Object.freeze(r);
+});
 
 function parse(input: string): InternalResult {
-  if (typeof input !== 'string') return parseUncached(input);
-  let r = parsed.get(input);
-  if (r === undefined) {
-    r = parseUncached(input);
-    if (r.ok) Object.freeze(Object.freeze(r.parsed).ref);
-    if (parsed.size >= PARSE_CACHE_MAX) parsed.clear();
-    parsed.set(input, Object.freeze(r));
-  }
-  return r;
+  return typeof input === 'string' ? parseString(input) : parseUncached(input);
 }
 
 function parseUncached(input: string): InternalResult {

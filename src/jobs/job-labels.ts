@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { JobLabel } from '../api/constants.js';
 import type { Action } from '../planning/operation-plan.js';
+import { memoByString } from '../util/memo.js';
 
 export const LABEL_CACHE_UID = 'kubefledged.io/imagecache-uid';
 export const LABEL_OPERATION = 'kubefledged.io/operation';
@@ -60,16 +61,10 @@ export function readJobWork(annotations: Record<string, string> | undefined): Jo
   const raw = annotations?.[ANNOTATION_WORK];
   if (!raw) return undefined;
   // every pass reads the work of every Job of the operation: each distinct annotation is parsed once
-  if (works.has(raw)) return works.get(raw);
-  const w = parseJobWork(raw);
-  if (works.size >= WORKS_MAX) works.clear();
-  works.set(raw, w);
-  return w;
+  return parseJobWork(raw);
 }
-const WORKS_MAX = 20_000;
-const works = new Map<string, JobWork | undefined>();
 
-function parseJobWork(raw: string): JobWork | undefined {
+const parseJobWork = memoByString((raw: string): JobWork | undefined => {
   try {
     const w = JSON.parse(raw) as JobWork;
     if (typeof w.node !== 'string' || (w.action !== 'pull' && w.action !== 'delete') || typeof w.containers !== 'object' || w.containers === null) {
@@ -81,4 +76,4 @@ function parseJobWork(raw: string): JobWork | undefined {
   } catch {
     return undefined;
   }
-}
+});

@@ -198,6 +198,8 @@ export class OperationRunner {
     const now = this.deps.now().getTime();
     const nodes = this.deps.listNodes();
     const plan = planOperation({ ...reconciler.planInput(cache, op, nodes, settings.pullPolicy), targeting: settings.targeting });
+    // until then lost work is redone, and a create waits for an earlier same-named Job's pods to go
+    const redoLostUntil = operationStart(cache, now) + settings.imagePullDeadlineMs;
     const jobs = this.jobsOf(cache, op.id);
 
     // 1. what the Jobs say, and what is missing (pure)
@@ -211,7 +213,7 @@ export class OperationRunner {
       createFailures: this.tracker.createFailures,
       buildable: (node, action) => (action === 'delete' ? this.deleteJobUnbuildable(node) : undefined),
       throttle: this.throttle(),
-      redoLostUntil: operationStart(cache, now) + settings.imagePullDeadlineMs,
+      redoLostUntil,
     });
     this.tracker.settle(progress.settledJobs);
     this.lastPassMs = performance.now() - passStart;
@@ -226,7 +228,7 @@ export class OperationRunner {
       // 2. why pods could not be created (PSA, quota, ...): seconds after, not at the deadline
       foundFailures = await this.lookUpCreateFailures(jobs, progress.podlessJobs);
       // 3. the Jobs that are missing, and the Jobs whose pods were deleted (their work gets a new Job)
-      creates = await this.createJobs(cache, op, progress.create, results);
+      creates = await this.createJobs(cache, op, progress.create, results, now < redoLostUntil);
       await this.redoLostJobs(cache, progress.lostJobs);
     } finally {
       this.tracker.release(reservation);
@@ -339,7 +341,9 @@ export class OperationRunner {
   }
 
   /** Builds and creates the Jobs asked for; a create that can never succeed fails its images at once. */
-  private async createJobs(cache: ImageCache, op: OperationRecord, requests: readonly JobRequest[], results: PairResult[]): Promise<{ created: number; retry: boolean }> {
+  private async createJobs(
+    cache: ImageCache, op: OperationRecord, requests: readonly JobRequest[], results: PairResult[], waitForLingering: boolean,
+  ): Promise<{ created: number; retry: boolean }> {
     const { settings, log, api } = this.deps;
     const index = new Map<string, number>();
     results.forEach((r, i) => { for (const img of r.specImages) index.set(pairKey(r.node ?? '', r.action, img), i); });
@@ -367,9 +371,7 @@ export class OperationRunner {
     // hand", re-created 0.1 s after the delete; "No pods matched job" at the pull deadline). So such a
     // create waits, a second at a time, until the old Job's pods are gone, but not past the operation's
     // pull deadline (then it is made anyway, and its own deadlines apply).
-    const now = this.deps.now().getTime();
-    const lingering = jobs.length > 0 && now < operationStart(cache, now) + settings.imagePullDeadlineMs
-      ? lingeringJobNames(this.deps.listPods(), this.deps.listJobs()) : new Set<string>();
+    const lingering = waitForLingering && jobs.length > 0 ? lingeringJobNames(this.deps.listPods(), this.deps.listJobs()) : new Set<string>();
     {
       await inBatches(jobs, CREATE_PARALLELISM, async ({ req, job }) => {
         const name = job.metadata?.name ?? '';

@@ -1,0 +1,14 @@
+// A function of one string, remembered: the planner asks about the same few strings on every pass
+// (image references, Jobs' work annotations). The results must be immutable (callers share them) and
+// depend on the input alone; at most `max` distinct inputs are kept, then the memory starts over.
+
+export function memoByString<T>(fn: (input: string) => T, max = 20_000): (input: string) => T {
+  const seen = new Map<string, T>();
+  return (input) => {
+    if (seen.has(input)) return seen.get(input) as T;
+    const out = fn(input);
+    if (seen.size >= max) seen.clear();
+    seen.set(input, out);
+    return out;
+  };
+}
