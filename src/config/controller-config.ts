@@ -407,6 +407,7 @@ export function parseControllerConfig(
     );
   }
   const v = parsed.values;
+  const qps = parseQps(v['kube-api-qps'])!; // validated by the flag's checkQps
 
   // client-go's checks on the leader election timings (leaderelection.NewLeaderElector).
   const lease = v['leader-elect-lease-duration'];
@@ -463,8 +464,8 @@ export function parseControllerConfig(
     workers: v.workers,
     nodeWatch: v['node-watch'],
     nodeFlapWindowMs: v['node-flap-window'],
-    kubeApiQps: parseQps(v['kube-api-qps'])!.qps,
-    kubeApiClientLimit: parseQps(v['kube-api-qps'])!.limit,
+    kubeApiQps: qps.qps,
+    kubeApiClientLimit: qps.limit,
     kubeApiBurst: v['kube-api-burst'],
     leaderElectExitOnLoss: v['leader-elect-exit-on-loss'],
     shutdownGracePeriodMs: v['shutdown-grace-period'],
