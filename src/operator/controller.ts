@@ -13,7 +13,8 @@ import { slimJob, slimNode, slimPod } from '../kube/informer-transforms.js';
 import { apiErrorLogFields } from '../kube/api-errors.js';
 import { StatusWriter } from '../status/status-writer.js';
 import { EventRecorder } from '../status/event-recorder.js';
-import { OperationRunner } from '../reconcilers/operation-runner.js';
+import { COUNTS_WRITE_INTERVAL_MS, OperationRunner } from '../reconcilers/operation-runner.js';
+import type { OwnedKind } from '../reconcilers/awaited-jobs.js';
 import { ImageCacheReconciler, PendingTriggers } from '../reconcilers/imagecache-reconciler.js';
 import { entryMatchesNode, nodeIsReady } from '../planning/node-selection.js';
 import { hasWarmingTaint } from '../planning/warming.js';
@@ -93,13 +94,13 @@ export class Controller {
       labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'jobs', onRestart: onRestart('jobs'), transform: slimJob,
       onChange: (verb, job) => {
         if (verb === 'delete') this.runner?.tracker.gone(job);
-        this.enqueueOwner(job);
+        this.enqueueOwner(verb, 'job', job);
       },
     });
     this.pods = restartingInformer<k8s.V1Pod>({
       kc, path: '/api/v1/pods',
       labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'pods', onRestart: onRestart('pods'), transform: slimPod,
-      onChange: (_verb, pod) => this.enqueueOwner(pod),
+      onChange: (verb, pod) => this.enqueueOwner(verb, 'pod', pod),
     });
     // ImageCache events through the SDK (its watch replaced by a list + watch, see imagecache-operator.ts):
     // the first list enqueues every existing cache, so a restarted controller resumes each operation.
@@ -298,19 +299,26 @@ export class Controller {
   }
 
   /**
-   * A change of one of a cache's Jobs or pods: its cache is looked at again shortly, not at once. An
-   * operation sees about seven such changes per node (pod created, scheduled, started, ended; Job
-   * status); a pass over a 1,000-node cache plans 1,000 nodes against 1,000 Jobs and pods, tens of ms.
-   * Passes back to back, one per change, kept a core busy on a 2-core machine while the control plane
-   * was running the very pods the operation waits for. Waiting OWNER_COALESCE_FACTOR times the last
-   * pass's planning time (between the bounds below) folds the changes meanwhile into one pass, keeps the
-   * passes' share of a core under 1/(1 + factor), and delays noticing the last change by at most that
-   * (a 100-node pass plans in about 3 ms: 30 ms; a 1,000-node one in about 60 ms: 0.6 s of a 1.5-minute
-   * operation). At 3x a 1,000-node create still made about 250 passes, 15 s of CPU.
+   * A change of one of a cache's Jobs or pods: its cache is looked at again, not at once. An operation
+   * sees about seven such changes per node (pod created, scheduled, started, ended; Job status); a pass
+   * over a 1,000-node cache plans 1,000 nodes against 1,000 Jobs and pods, tens of ms, and passes back to
+   * back, one per change, kept a core busy on a 2-core machine while the control plane was running the
+   * very pods the operation waits for.
+   * - A change that ends the last Job the last pass saw running (reconcilers/awaited-jobs.ts) brings the
+   *   pass forward to OWNER_COALESCE_MIN_MS: the operation may be done.
+   * - A change that ends a Job while work waits for a slot, or any deletion, brings it forward to
+   *   OWNER_COALESCE_FACTOR times the last pass's planning time (between the bounds below), which folds
+   *   the changes meanwhile into one pass (a 100-node pass plans in about 3 ms: 30 ms; a 1,000-node one
+   *   in about 60 ms: 0.6 s).
+   * - Any other change only moves a pod along: its pass comes OWNER_WAIT_MS later, when the progress
+   *   counts may be written again. A 200-node create made 77 passes with every change counted, about a
+   *   third of the controller's CPU in it.
    */
-  private enqueueOwner(obj: k8s.V1Job | k8s.V1Pod): void {
+  private enqueueOwner(verb: 'add' | 'update' | 'delete', kind: OwnedKind, obj: k8s.V1Job | k8s.V1Pod): void {
     const key = this.index.keyOfUid(obj.metadata?.labels?.[LABEL_CACHE_UID]);
-    if (key) this.queue.addAfter(key, ownerCoalesceMs(this.runner?.lastPassMs ?? 0));
+    if (!key) return;
+    const urgency = this.runner?.awaited.urgency(key, verb, kind, obj) ?? 'soon';
+    this.queue.addAfter(key, urgency === 'now' ? OWNER_COALESCE_MIN_MS : urgency === 'soon' ? ownerCoalesceMs(this.runner?.lastPassMs ?? 0) : OWNER_WAIT_MS);
   }
 
   /**
@@ -348,6 +356,9 @@ export class Controller {
 const OWNER_COALESCE_FACTOR = 10;
 const OWNER_COALESCE_MIN_MS = 20;
 const OWNER_COALESCE_MAX_MS = 1_000;
+
+/** A Job's or pod's change that does not move its operation on: its pass comes with the next progress write (see enqueueOwner). */
+export const OWNER_WAIT_MS = COUNTS_WRITE_INTERVAL_MS;
 
 /** How long a Job or pod change waits for others before its cache's next pass (see enqueueOwner). */
 export function ownerCoalesceMs(lastPassMs: number): number {

@@ -61,6 +61,12 @@ export class ImageCacheIndex {
     if (held && held.metadata.uid === cache.metadata.uid && olderThan(cache.metadata.resourceVersion, held.metadata.resourceVersion)) return key;
     return this.set(cache);
   }
+  /** True when the index holds this very version of the object (same uid and resourceVersion). */
+  holds(cache: ImageCache): boolean {
+    const held = this.byKey.get(`${cache.metadata.namespace}/${cache.metadata.name}`);
+    const rv = cache.metadata.resourceVersion;
+    return held !== undefined && rv !== undefined && held.metadata.uid === cache.metadata.uid && held.metadata.resourceVersion === rv;
+  }
   keyOfUid(uid: string | undefined): string | undefined {
     return uid ? this.keyByUid.get(uid) : undefined;
   }
@@ -181,10 +187,16 @@ export class ImageCacheOperator extends Operator {
     await Promise.all(this.watches.map((w) => w.stop()));
   }
 
-  /** Never awaits, never throws: the SDK drops handler errors and runs handlers one at a time. */
+  /**
+   * Never awaits, never throws: the SDK drops handler errors and runs handlers one at a time. The echo
+   * of the controller's own write (a change whose resourceVersion the index already holds: the write's
+   * answer was remembered) is not enqueued: it brings nothing the reconcile that wrote it did not know,
+   * and each progress write of an operation cost one more pass over the whole cache.
+   */
   onEvent(e: ResourceEvent): void {
     try {
       const cache = e.object as unknown as ImageCache;
+      if (e.type === ResourceEventType.Modified && this.opts.index.holds(cache)) return;
       const key = e.type === ResourceEventType.Deleted ? this.opts.index.delete(cache) : this.opts.index.setIfNewer(cache);
       this.opts.enqueue(key);
     } catch {

@@ -59,10 +59,14 @@ export class ImageCacheReconciler {
     if (!cache) {
       // deleted: its Jobs in its namespace go with it (owner reference); the others are deleted here
       this.triggers.forget(key);
+      this.runner.awaited.forget(key);
       await this.runner.deleteOrphanedJobs(namespace, name);
       return {};
     }
-    if (cache.metadata.deletionTimestamp) return {};
+    if (cache.metadata.deletionTimestamp) {
+      this.runner.awaited.forget(key);
+      return {};
+    }
     try {
       return await this.reconcileCache(key, cache);
     } catch (err) {
@@ -88,6 +92,7 @@ export class ImageCacheReconciler {
       return this.result(key, type, await this.runner.start(cache, { type, cause: 'resumed after restart' }, RECONCILERS[type]));
     }
 
+    this.runner.awaited.forget(key); // no operation in progress (whoever ended it)
     if (!this.retainJobs) {
       const leftovers = await this.runner.deleteJobs(cache);
       if (leftovers > 0) this.log.debug('deleted Jobs of finished operations', { cache: key, jobs: leftovers });

@@ -10,6 +10,7 @@ import { ControllerProcess, serviceAccountKubeconfig } from '../../support/contr
 import { ImageCaches, ensureCrd } from '../../support/imagecaches.js';
 import { Message } from '../../../src/api/constants.js';
 import type { ImageCache } from '../../../src/api/imagecache.js';
+import { DELETE_DEFER_MAX_MS } from '../../../src/reconcilers/operation-runner.js';
 
 const POOL = ['registry.example/a:1', 'registry.example/b:1', 'registry.example/c:1', 'registry.example/d:1', 'fail.invalid/f:1'];
 const DEADLINE_S = 20;
@@ -118,8 +119,9 @@ describe('ImageCache controller: generated sequences of edits, annotations and n
       return done ? x : undefined;
     }, 180_000, 500);
     await checkTruth(c, sel, log);
+    // a finished operation's Jobs wait while the other sequences' operations run (DELETE_DEFER_MAX_MS at most)
     await eventually(`no Job left for ${name}`, async () =>
-      (await batch.listNamespacedJob({ namespace: ns, labelSelector: `imagecache=${name}` })).items.length === 0, 30_000, 500);
+      (await batch.listNamespacedJob({ namespace: ns, labelSelector: `imagecache=${name}` })).items.length === 0, DELETE_DEFER_MAX_MS + 30_000, 500);
     log.push(`settled in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return log;
   }

@@ -35,6 +35,21 @@ describe('operator/imagecache-operator', () => {
     expect(keys).to.deep.equal(['ns/c1', 'ns/c1']);
   });
 
+  it('the echo of the controller\'s own write (a MODIFIED event of the version the index holds) is not enqueued', () => {
+    const keys: string[] = [];
+    const index = new ImageCacheIndex();
+    const op = new ImageCacheOperator({ index, enqueue: (k) => keys.push(k), log: createLogger('error'), kc: kcFor('https://127.0.0.1:1') });
+    const obj = (rv: string, uid = 'u1') => ({ apiVersion: 'kubefledged.io/v1alpha2', kind: 'ImageCache', metadata: { name: 'c1', namespace: 'ns', uid, resourceVersion: rv } });
+    op.onEvent({ type: 'ADDED', object: obj('1'), meta: {} } as never);
+    index.setIfNewer(obj('2') as never); // a status write's answer, remembered
+    op.onEvent({ type: 'MODIFIED', object: obj('2'), meta: {} } as never);
+    expect(keys, 'the echo').to.deep.equal(['ns/c1']);
+    op.onEvent({ type: 'MODIFIED', object: obj('3'), meta: {} } as never);
+    op.onEvent({ type: 'MODIFIED', object: obj('3', 'u2'), meta: {} } as never); // another object of that name
+    op.onEvent({ type: 'ADDED', object: obj('3', 'u2'), meta: {} } as never); // a relist's ADDED is never taken for an echo
+    expect(keys).to.deep.equal(['ns/c1', 'ns/c1', 'ns/c1', 'ns/c1']);
+  });
+
   it('a write\'s answer that arrives after the DELETED event does not bring the cache back; a new object of the same name does come in', () => {
     const index = new ImageCacheIndex();
     const meta = (uid: string, rv: string) => ({ apiVersion: 'kubefledged.io/v1alpha2', kind: 'ImageCache', metadata: { name: 'c1', namespace: 'ns', uid, resourceVersion: rv } }) as never;

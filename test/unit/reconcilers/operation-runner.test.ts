@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
-import { OperationRunner, inBatches, lingeringJobNames, type RunnerSettings } from '../../../src/reconcilers/operation-runner.js';
+import { DELETE_DEFER_MAX_MS, OperationRunner, inBatches, lingeringJobNames, type RunnerSettings } from '../../../src/reconcilers/operation-runner.js';
 import { ImageCacheReconciler, PendingTriggers } from '../../../src/reconcilers/imagecache-reconciler.js';
 import { StatusWriter } from '../../../src/status/status-writer.js';
 import type { EventRecorder } from '../../../src/status/event-recorder.js';
@@ -271,6 +271,62 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     r = await t.reconciler.reconcile('ns/ic');
     expect(api.cache.status).to.include({ status: 'Succeeded' }); // the final status is never held back
     expect(r.requeueAfterMs).to.equal(0);
+  });
+
+  it('each pass records the Jobs it found running (what brings the next pass forward); the end forgets them', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const t = setup(api, [node('n1'), node('n2'), node('n3')]);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    expect(t.runner.awaited.runningOf('ns/ic'), 'the first pass created the Jobs: none was running when it planned').to.equal(0);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    expect(t.runner.awaited.runningOf('ns/ic')).to.equal(3);
+    const [j0, j1] = api.jobs;
+    const ended = (j: V1Job): V1Pod => ({ metadata: { name: `${j.metadata!.name}-p`, namespace: 'ns', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Succeeded' } });
+    t.pods.push(ended(j0!));
+    expect(t.runner.awaited.urgency('ns/ic', 'update', 'pod', ended(j0!)), 'one of three ended: it waits').to.equal('later');
+    await t.reconciler.reconcile('ns/ic');
+    expect(t.runner.awaited.runningOf('ns/ic')).to.equal(2);
+    t.completeAll();
+    expect(t.runner.awaited.urgency('ns/ic', 'update', 'pod', ended(j1!))).to.equal('later');
+    expect(t.runner.awaited.urgency('ns/ic', 'update', 'pod', ended(api.jobs[2]!)), 'the last one ended').to.equal('now');
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Succeeded' });
+    expect(t.runner.awaited.runningOf('ns/ic')).to.equal(undefined);
+  });
+
+  it('a finished operation\'s Jobs are deleted once no other cache\'s operation is in progress (at most DELETE_DEFER_MAX_MS later)', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const t = setup(api, [node('n1'), node('n2')]);
+    let clock = Date.parse('2026-12-01T10:00:00Z');
+    (t.runner as unknown as { deps: { now: () => Date } }).deps.now = () => new Date(clock);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    t.sync(); t.completeAll();
+    t.runner.awaited.record('ns/other', ['ns/other-job'], false); // another cache's operation is running
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Succeeded' });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(api.deleted, 'held back while the other operation runs').to.have.length(0);
+    t.runner.awaited.forget('ns/other');
+    await t.runner.deletesSettled();
+    expect(api.deleted).to.have.length(2);
+
+    // an operation that never ends (its cache deleted mid-way, say) holds the deletes back for at most DELETE_DEFER_MAX_MS
+    const api2 = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const t2 = setup(api2, [node('n1')]);
+    (t2.runner as unknown as { deps: { now: () => Date } }).deps.now = () => new Date(clock);
+    t2.sync();
+    await t2.reconciler.reconcile('ns/ic');
+    t2.sync(); t2.completeAll();
+    t2.runner.awaited.record('ns/stale', ['ns/s'], false);
+    await t2.reconciler.reconcile('ns/ic');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(api2.deleted).to.have.length(0);
+    clock += DELETE_DEFER_MAX_MS;
+    await t2.runner.deletesSettled();
+    expect(api2.deleted).to.have.length(1);
   });
 
   it('lingeringJobNames: the names of gone Jobs (or Jobs of another uid) whose pods remain', () => {
