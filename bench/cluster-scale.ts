@@ -19,6 +19,7 @@ import { adminKubeConfig, eventually, ROOT } from '../test/support/cluster.js';
 import { GROUP, PLURAL, VERSION } from '../src/api/imagecache.js';
 import { ensureCrd } from '../test/support/imagecaches.js';
 import { AuditLog } from './support/audit-log.js';
+import { clusterDirOfAuditLog } from './support/control-plane-cpu.js';
 import { BenchNodes } from './support/bench-nodes.js';
 import { runFloorScenario, runOriginalScenario, runOurs, scenarioKey, type BenchEnv } from './support/scenario.js';
 import { medianRatio, resultsMarkdown, sortedScenarios, summaryLines, type BenchReport, type Machine, type ScenarioReport } from './report/results-md.js';
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   }, 60_000, 500);
   if (a.controllerFrom !== 'src') compiledController(a.controllerFrom); // refuses a missing or stale build before anything starts
   const env: BenchEnv = { kc, audit: new AuditLog(auditFile), nodes: new BenchNodes(kc), log, controllerFrom: a.controllerFrom, controllerNodeOptions: a.controllerNodeOptions,
-    heapDir: a.heapSnapshot ? fs.mkdtempSync(path.join(os.tmpdir(), 'kfb-heap-')) : undefined };
+    heapDir: a.heapSnapshot ? fs.mkdtempSync(path.join(os.tmpdir(), 'kfb-heap-')) : undefined, clusterDir: clusterDirOfAuditLog(auditFile) };
   const rep: BenchReport = { machine: await machine(kc), args: `npx tsx bench/cluster-scale.ts ${process.argv.slice(2).join(' ')}`.trim(), scenarios: [] };
   log(`${rep.machine.cores} cores, ${rep.machine.memoryGiB.toFixed(1)} GiB, Kubernetes ${rep.machine.kubernetes}, commit ${rep.machine.commit}`);
   const leftovers = await env.nodes.existing();

@@ -1,6 +1,7 @@
 // The bench's results as markdown (pure): the machine, the summary table, the ratios, then each
 // scenario's requests by verb and resource.
 import type { FloorFigures, OriginalFigures, OursResult, Requests, Scenario } from '../support/scenario.js';
+import { formatCpu } from '../support/control-plane-cpu.js';
 
 export interface Machine { cores: number; memoryGiB: number; cpuModel: string; kubernetes: string; commit: string; node: string; date: string; loadAvg: string }
 
@@ -52,9 +53,11 @@ export function summaryLines(r: ScenarioReport): string[] {
     lines.push(`  ours: RSS ${f1(o.readyRssBytes / MiB)} MiB when ready (no cache), peak ${f1(o.peakRssBytes / MiB)} MiB; CPU ${f1(o.cpuCreateSeconds)} s during create, ${f1(o.cpuSeconds)} s over the run`);
     if (o.heap) lines.push(...`heap snapshot after create: ${o.heap}`.split('\n').map((l) => `  ${l}`));
     lines.push(`  apiserver (every client) during create: ${o.apiserverCreateTotal} requests: ${o.apiserverCreate.slice(0, 8).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    if (o.controlPlaneCpuCreate) lines.push(`  ours: control plane during create: ${formatCpu(o.controlPlaneCpuCreate, o.createSeconds)}`);
   }
   if (r.floor) {
     lines.push(`  floor: ${r.floor.jobs} Jobs in ${f1(r.floor.seconds)} s (first created at ${f1(r.floor.timeline.firstJobSeconds)} s, last at ${f1(r.floor.timeline.lastJobSeconds)} s; ${r.floor.requests.total} requests of its own, ${r.floor.apiserverTotal} at the apiserver from every client)`);
+    if (r.floor.controlPlaneCpu) lines.push(`  floor: control plane: ${formatCpu(r.floor.controlPlaneCpu, r.floor.seconds)}`);
     lines.push(`  ours/floor = ${f2(ratio(o?.createSeconds, r.floor.seconds))}`);
   }
   if (r.original) {

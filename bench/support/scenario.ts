@@ -11,6 +11,7 @@ import { GROUP, PLURAL, VERSION, type ImageCache, type ImageCacheSpec } from '..
 import { createNamespace, deleteNamespace } from '../../test/support/cluster.js';
 import { ImageCaches } from '../../test/support/imagecaches.js';
 import { countRequests, WRITE_VERBS, type AuditLog, type AuditRequest } from './audit-log.js';
+import { controlPlaneCpu, cpuDelta, type CpuByComponent } from './control-plane-cpu.js';
 import { deltaCounts, scrapeRequestTotals, total } from './apiserver-metrics.js';
 import { BenchController, chartIdentity, type ControllerSource } from './bench-controller.js';
 import { GROUP_LABEL, NODE_LABEL, groupOf, type BenchNodes } from './bench-nodes.js';
@@ -65,12 +66,14 @@ export interface OursResult {
   /** summary of the heap snapshot taken at the end of the create phase (--heap-snapshot) */
   heap?: string;
   cpuCreateSeconds: number;
+  /** CPU seconds of the control plane's processes during the create (when the cluster directory is known) */
+  controlPlaneCpuCreate?: CpuByComponent;
   cpuSeconds: number;
   statusBytes: number;
   finalStatus: string[];
 }
 
-export interface FloorFigures { seconds: number; jobs: number; failed: number; timeline: Timeline; requests: Requests; apiserverTotal: number }
+export interface FloorFigures { seconds: number; jobs: number; failed: number; timeline: Timeline; requests: Requests; apiserverTotal: number; controlPlaneCpu?: CpuByComponent }
 export interface OriginalFigures {
   seconds: number; jobs: number; pods: number; requests: Requests; apiserverTotal: number; status: string;
   /** set when the figures come from an earlier run (--original-from): its date and commit */
@@ -87,6 +90,8 @@ export interface BenchEnv {
   controllerNodeOptions?: string[];
   /** a directory for heap snapshots taken at the end of each create phase */
   heapDir?: string;
+  /** the local cluster's directory (its pid files): the control plane's CPU per phase */
+  clusterDir?: string;
 }
 
 export interface Windows { idleSeconds: number; refreshPeriodSeconds: number }
@@ -190,11 +195,13 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     let mark = env.audit.mark();
     const before = await scrapeRequestTotals(env.kc);
     const cpu0 = ctrl.cpuNow();
+    const cp0 = env.clusterDir ? controlPlaneCpu(env.clusterDir) : undefined;
     const createWatch = await watchFinal(env.kc, ns, names, Reason.ImageCacheCreate, Date.now());
     const t0 = Date.now();
     await Promise.all(specs.map((c) => ics.create(ns, c.name, c.spec)));
     const created = await createWatch.done(900_000);
     const cpuCreate = ctrl.cpuNow() - cpu0;
+    const controlPlaneCpuCreate = cp0 && env.clusterDir ? cpuDelta(cp0, controlPlaneCpu(env.clusterDir)) : undefined;
     const after = await scrapeRequestTotals(env.kc);
     const createSeconds = (created.at - t0) / 1000;
     const jobs = observer.jobUids.size;
@@ -290,7 +297,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
         createSeconds, createTimeline, refreshSeconds, newNodeSeconds, newNodeError, jobs, pods, podsSucceeded, refreshJobs, newNodeJobs, create, nodeReport, refresh, newNode,
         idleSeconds: w.idleSeconds, idle, refreshPeriodSeconds: w.refreshPeriodSeconds, refreshOn, refreshOnJobs,
         apiserverCreate: [...apiserver.entries()].sort((a, b) => b[1] - a[1]), apiserverCreateTotal: total(apiserver),
-        peakRssBytes, readyRssBytes: ctrl.readyRssBytes(), heap, cpuCreateSeconds: cpuCreate, cpuSeconds, statusBytes, finalStatus,
+        peakRssBytes, readyRssBytes: ctrl.readyRssBytes(), heap, cpuCreateSeconds: cpuCreate, controlPlaneCpuCreate, cpuSeconds, statusBytes, finalStatus,
       },
     };
   } catch (err) {
@@ -316,11 +323,13 @@ export async function runFloorScenario(env: BenchEnv, s: Scenario, templates: k8
     kc.loadFromFile(id.kubeconfig);
     const mark = env.audit.mark();
     const before = await scrapeRequestTotals(env.kc);
+    const cp0 = env.clusterDir ? controlPlaneCpu(env.clusterDir) : undefined;
     const t0 = Date.now();
     const r = await runFloor(kc, ns, templates, concurrency);
+    const cp = cp0 && env.clusterDir ? cpuDelta(cp0, controlPlaneCpu(env.clusterDir)) : undefined;
     const after = await scrapeRequestTotals(env.kc);
     const requests = await requestsBetween(env, mark, id.user, t0, Date.now());
-    return { ...r, requests, apiserverTotal: total(deltaCounts(before, after)) };
+    return { ...r, requests, apiserverTotal: total(deltaCounts(before, after)), ...(cp ? { controlPlaneCpu: cp } : {}) };
   } finally {
     await cleanupNamespace(env, ns);
     await id.cleanup();

@@ -145,3 +145,28 @@ describe('bench: heap snapshot summary', () => {
     expect(formatHeap(s)).to.match(/^heap 0\.0 MiB/);
   });
 });
+
+describe('bench: the control plane\'s CPU per phase', () => {
+  it('reads each component\'s pid file and /proc, gives the deltas and a readable line', async () => {
+    const { controlPlaneCpu, cpuDelta, formatCpu, clusterDirOfAuditLog } = await import('../../../bench/support/control-plane-cpu.js');
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kfb-cp-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'pids'));
+      fs.writeFileSync(path.join(dir, 'pids', 'kube-apiserver.pid'), `${process.pid}\n`); // this process stands in
+      fs.writeFileSync(path.join(dir, 'pids', 'etcd.pid'), '999999999\n'); // gone: left out
+      const a = controlPlaneCpu(dir);
+      expect(Object.keys(a)).to.deep.equal(['kube-apiserver']);
+      const until = Date.now() + 30;
+      while (Date.now() < until) { /* burn a little CPU */ }
+      const d = cpuDelta(a, controlPlaneCpu(dir));
+      expect(d['kube-apiserver']).to.be.at.least(0);
+      expect(formatCpu({ 'kube-apiserver': 8.2, kwok: 1.9 }, 5)).to.equal('10.1 CPU s (2.02 cores over 5.0 s): kube-apiserver 8.2, kwok 1.9');
+      expect(clusterDirOfAuditLog('/x/.cluster/logs/audit.log')).to.equal('/x/.cluster');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
