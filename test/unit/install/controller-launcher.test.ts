@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { CONTROLLER_ENV, CONTROLLER_NODE_ARGS, CONTROLLER_NODE_FLAGS, launcherScript } from '../../../hack/bundle.mjs';
 import { shippedLaunch } from '../../../bench/support/bench-controller.js';
 
-interface Started { execArgv: string[]; nodeOptions?: string; mmapThreshold?: string; argv: string[] }
+interface Started { execArgv: string[]; nodeOptions?: string; mmapThreshold?: string; arenaMax?: string; argv: string[] }
 
 describe('install: the controller launcher (hack/bundle.mjs)', () => {
   let dir: string;
@@ -16,7 +16,7 @@ describe('install: the controller launcher (hack/bundle.mjs)', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kf-launcher-'));
     fs.writeFileSync(path.join(dir, 'kubefledged-controller'), launcherScript(), { mode: 0o755 });
     fs.writeFileSync(path.join(dir, 'controller.js'), `process.stdout.write(JSON.stringify({ execArgv: process.execArgv,
-      nodeOptions: process.env.NODE_OPTIONS, mmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_, argv: process.argv.slice(2) }));\n`);
+      nodeOptions: process.env.NODE_OPTIONS, mmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_, arenaMax: process.env.MALLOC_ARENA_MAX, argv: process.argv.slice(2) }));\n`);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -27,21 +27,23 @@ describe('install: the controller launcher (hack/bundle.mjs)', () => {
   };
 
   it('starts node with the memory settings: NODE_OPTIONS flags, node flags, glibc environment', () => {
-    expect(CONTROLLER_NODE_FLAGS).to.include('--max-semi-space-size=2');
-    expect(CONTROLLER_NODE_ARGS).to.include.members(['--initial-old-space-size=32', '--heap-growing-percent=30']);
+    expect(CONTROLLER_NODE_FLAGS).to.include('--max-semi-space-size=1');
+    expect(CONTROLLER_NODE_ARGS).to.include.members(['--initial-old-space-size=32', '--heap-growing-percent=30', '--optimize-for-size']);
     expect(CONTROLLER_NODE_ARGS.some((a) => a.startsWith('--max-old-space-size'))).to.equal(false, 'the heap is not capped');
-    expect(CONTROLLER_ENV).to.deep.equal({ MALLOC_MMAP_THRESHOLD_: '32768' });
+    expect(CONTROLLER_ENV).to.deep.equal({ MALLOC_MMAP_THRESHOLD_: '32768', MALLOC_ARENA_MAX: '2' });
     const s = run({}, ['--leader-elect=false', 'an argument with spaces']);
     expect(s.execArgv).to.deep.equal(CONTROLLER_NODE_ARGS);
     expect(s.nodeOptions).to.equal(CONTROLLER_NODE_FLAGS.join(' '));
     expect(s.mmapThreshold).to.equal('32768');
+    expect(s.arenaMax).to.equal('2');
     expect(s.argv).to.deep.equal(['--leader-elect=false', 'an argument with spaces']);
   });
 
-  it('keeps what the environment sets: NODE_OPTIONS after its own flags, MALLOC_MMAP_THRESHOLD_, KUBEFLEDGED_CONTROLLER_NODE_ARGS', () => {
-    const s = run({ NODE_OPTIONS: '--max-old-space-size=512', MALLOC_MMAP_THRESHOLD_: '65536', KUBEFLEDGED_CONTROLLER_NODE_ARGS: '--heap-growing-percent=50' });
+  it('keeps what the environment sets: NODE_OPTIONS after its own flags, MALLOC_MMAP_THRESHOLD_, MALLOC_ARENA_MAX, KUBEFLEDGED_CONTROLLER_NODE_ARGS', () => {
+    const s = run({ NODE_OPTIONS: '--max-old-space-size=512', MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_ARENA_MAX: '8', KUBEFLEDGED_CONTROLLER_NODE_ARGS: '--heap-growing-percent=50' });
     expect(s.nodeOptions).to.equal(`${CONTROLLER_NODE_FLAGS.join(' ')} --max-old-space-size=512`);
     expect(s.mmapThreshold).to.equal('65536');
+    expect(s.arenaMax).to.equal('8');
     expect(s.execArgv).to.deep.equal(['--heap-growing-percent=50']);
     expect(run({ KUBEFLEDGED_CONTROLLER_NODE_ARGS: '' }).execArgv).to.deep.equal([]);
   });
@@ -49,8 +51,8 @@ describe('install: the controller launcher (hack/bundle.mjs)', () => {
   it('the bench starts the bundle as the launcher does (bench/support/bench-controller.ts)', () => {
     expect(shippedLaunch({})).to.deep.equal({ env: CONTROLLER_ENV, nodeArgs: CONTROLLER_NODE_ARGS });
     expect(shippedLaunch({ MALLOC_MMAP_THRESHOLD_: '65536', KUBEFLEDGED_CONTROLLER_NODE_ARGS: '--heap-growing-percent=50' }))
-      .to.deep.equal({ env: {}, nodeArgs: ['--heap-growing-percent=50'] });
+      .to.deep.equal({ env: { MALLOC_ARENA_MAX: '2' }, nodeArgs: ['--heap-growing-percent=50'] });
     // set empty: left out of the controller's environment (a run without it)
-    expect(shippedLaunch({ MALLOC_MMAP_THRESHOLD_: '', KUBEFLEDGED_CONTROLLER_NODE_ARGS: '' })).to.deep.equal({ env: { MALLOC_MMAP_THRESHOLD_: undefined }, nodeArgs: [] });
+    expect(shippedLaunch({ MALLOC_MMAP_THRESHOLD_: '', MALLOC_ARENA_MAX: '', KUBEFLEDGED_CONTROLLER_NODE_ARGS: '' })).to.deep.equal({ env: { MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_ARENA_MAX: undefined }, nodeArgs: [] });
   });
 });
