@@ -17,6 +17,8 @@ set -euo pipefail
 NODES="${NODES:-3}"; NODE_LABELS="${NODE_LABELS:-}"; NODE_IMAGES="${NODE_IMAGES:-}"
 TAINTED_NODES="${TAINTED_NODES:-0}"; NOT_READY_NODES="${NOT_READY_NODES:-0}"; NORUN_NODES="${NORUN_NODES:-0}"
 REAL_NODES="${REAL_NODES:-0}"
+# how long kube-controller-manager waits for a node's heartbeat before it marks the node NotReady
+NODE_MONITOR_GRACE_PERIOD="${NODE_MONITOR_GRACE_PERIOD:-40s}"
 [[ $REAL_NODES =~ ^[0-9]+$ ]] || { clog "REAL_NODES must be a number of real nodes, got '$REAL_NODES'"; exit 2; }
 
 healthy() {
@@ -96,7 +98,7 @@ launch kube-controller-manager "$K8S_BIN/kube-controller-manager" --kubeconfig="
   --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --leader-elect=false \
   --service-account-private-key-file="$P/sa.key" --root-ca-file="$P/ca.crt" --use-service-account-credentials=true \
   --controllers='*' --concurrent-job-syncs=10 --concurrent-gc-syncs=20 --kube-api-qps=100 --kube-api-burst=200 \
-  --node-monitor-grace-period=40s --v=1
+  --node-monitor-grace-period="$NODE_MONITOR_GRACE_PERIOD" --v=1
 launch kube-scheduler "$K8S_BIN/kube-scheduler" --kubeconfig="$KUBECONFIG_OUT" \
   --authentication-kubeconfig="$KUBECONFIG_OUT" --authorization-kubeconfig="$KUBECONFIG_OUT" \
   --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --v=1

@@ -49,3 +49,41 @@ export function formatCpu(d: CpuByComponent, seconds: number): string {
   const cores = seconds > 0 ? ` (${(total / seconds).toFixed(2)} cores over ${seconds.toFixed(1)} s)` : '';
   return `${total.toFixed(1)} CPU s${cores}: ${parts.join(', ')}`;
 }
+
+export interface QuietOptions {
+  /** length of one sample window */
+  windowMs?: number;
+  /** the control plane is quiet when it used at most this many cores in two windows in a row */
+  maxCores?: number;
+  timeoutMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  read?: (clusterDir: string) => CpuByComponent;
+}
+
+const totalOf = (d: CpuByComponent) => CONTROL_PLANE.reduce((s, c) => s + (d[c] ?? 0), 0);
+
+/**
+ * Waits until the control plane is quiet: at most `maxCores` over two windows in a row. After the bench
+ * grows its nodes, kube-controller-manager and kwok take them on for tens of seconds (0.5 of a core for
+ * about 20 s after 500 nodes): a phase measured meanwhile would share the cores with that work. Every
+ * contestant's phase starts from the same quiet cluster. Resolves with the seconds waited (at most
+ * timeoutMs: the phase then starts anyway).
+ */
+export async function waitForQuietControlPlane(clusterDir: string, o: QuietOptions = {}): Promise<number> {
+  const windowMs = o.windowMs ?? 2000;
+  const maxCores = o.maxCores ?? 0.2;
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const read = o.read ?? controlPlaneCpu;
+  let waited = 0;
+  let quiet = 0;
+  let prev = read(clusterDir);
+  while (quiet < 2 && waited < timeoutMs) {
+    await sleep(windowMs);
+    waited += windowMs;
+    const now = read(clusterDir);
+    quiet = totalOf(cpuDelta(prev, now)) <= maxCores * (windowMs / 1000) ? quiet + 1 : 0;
+    prev = now;
+  }
+  return waited / 1000;
+}

@@ -170,3 +170,17 @@ describe('bench: the control plane\'s CPU per phase', () => {
     }
   });
 });
+
+describe('bench: waiting for a quiet control plane', () => {
+  it('waits until two windows in a row stay under the limit; gives up at the timeout', async () => {
+    const { waitForQuietControlPlane } = await import('../../../bench/support/control-plane-cpu.js');
+    // cumulative kube-apiserver CPU seconds at each read: busy (1 core) for 3 windows, then quiet
+    const busy = [0, 2, 4, 6, 6.1, 6.2, 6.3];
+    let i = 0;
+    const waited = await waitForQuietControlPlane('/x', { windowMs: 2000, maxCores: 0.2, sleep: async () => {}, read: () => ({ 'kube-apiserver': busy[Math.min(i++, busy.length - 1)]! }) });
+    expect(waited).to.equal(10); // 3 busy windows, then 2 quiet ones
+    let t = 0;
+    const never = await waitForQuietControlPlane('/x', { windowMs: 2000, timeoutMs: 6000, sleep: async () => {}, read: () => ({ 'kube-apiserver': (t += 2) }) });
+    expect(never).to.equal(6);
+  });
+});
