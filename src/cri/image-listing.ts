@@ -1,6 +1,7 @@
 // How `kubefledged-cri-client images` prints images: crictl's table (IMAGE, TAG, IMAGE ID, SIZE).
 // Pure formatting.
 import type { CriImage } from './cri-api-proto.js';
+import { compareText } from '../util/compare.js';
 
 export interface ImageRow {
   image: string;
@@ -52,7 +53,7 @@ export function imageRows(images: readonly CriImage[]): ImageRow[] {
       rows.push({ image, tag, imageId, size });
     }
   }
-  return rows.sort((a, b) => a.image.localeCompare(b.image) || a.tag.localeCompare(b.tag));
+  return rows.sort((a, b) => compareText(a.image, b.image) || compareText(a.tag, b.tag));
 }
 
 export function formatImageTable(images: readonly CriImage[]): string {

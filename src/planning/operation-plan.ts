@@ -13,6 +13,7 @@ import {
   parseImageReference,
 } from '../images/image-reference.js';
 import { TARGET_ALL, nodeHostname, nodeImageNames, selectNodes, type SkipReason, type TargetingPolicy } from './node-selection.js';
+import { compareText } from '../util/compare.js';
 
 export type Action = 'pull' | 'delete';
 export type PullPolicy = 'IfNotPresent' | 'Always';
@@ -125,9 +126,9 @@ export function planOperation(input: PlanInput): OperationPlan {
   const selection = desiredPairs(input.cacheSpec, nodes, policy);
   const target = selection.pairs;
   const previous: Pairs = input.type === 'update' ? desiredPairs(input.previousCacheSpec ?? [], nodes, policy).pairs : new Map();
-  const plan: OperationPlan = { nodes: [], desired: 0, skipped: [...selection.skipped.values()].sort((a, b) => a.node.localeCompare(b.node)) };
+  const plan: OperationPlan = { nodes: [], desired: 0, skipped: [...selection.skipped.values()].sort((a, b) => compareText(a.node, b.node)) };
 
-  for (const node of [...nodes].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
+  for (const node of [...nodes].sort((a, b) => compareText(a.metadata?.name ?? '', b.metadata?.name ?? ''))) {
     const name = node.metadata?.name ?? '';
     const work: NodeWork = {
       node: name,

@@ -2,6 +2,7 @@
 import type { ImageCacheCounts, ImageCacheStatus, NodeReasonMessage, OperationRecord, OperationType } from '../api/imagecache.js';
 import { Message, Reason, Status } from '../api/constants.js';
 import type { Action, SkippedNode } from './operation-plan.js';
+import { compareText } from '../util/compare.js';
 
 /** The outcome of one (image, node) pair of an operation. */
 export interface PairResult {
@@ -64,7 +65,7 @@ export function failuresOf(results: readonly PairResult[]): Record<string, NodeR
       (failures[image] ??= []).push({ node: r.hostname, reason: r.reason, message: r.message });
     }
   }
-  for (const list of Object.values(failures)) list.sort((a, b) => a.node.localeCompare(b.node));
+  for (const list of Object.values(failures)) list.sort((a, b) => compareText(a.node, b.node));
   return failures;
 }
 
@@ -130,7 +131,7 @@ export function boundFailures(
   const out: Record<string, NodeReasonMessage[]> = {};
   const omitted: Record<string, number> = {};
   for (const [image, list] of Object.entries(failures)) {
-    const sorted = [...list].sort((a, b) => a.node.localeCompare(b.node));
+    const sorted = [...list].sort((a, b) => compareText(a.node, b.node));
     out[image] = sorted.slice(0, limits.maxNodesPerImage).map((f) => ({
       node: f.node, reason: truncate(f.reason, 128), message: truncate(f.message, limits.maxMessageLength),
     }));
@@ -164,7 +165,7 @@ export function carriedFailures(
 function mergeFailures(a: Record<string, NodeReasonMessage[]>, b: Record<string, NodeReasonMessage[]>): Record<string, NodeReasonMessage[]> {
   const out: Record<string, NodeReasonMessage[]> = {};
   for (const [image, list] of [...Object.entries(a), ...Object.entries(b)]) (out[image] ??= []).push(...list);
-  for (const list of Object.values(out)) list.sort((x, y) => x.node.localeCompare(y.node));
+  for (const list of Object.values(out)) list.sort((x, y) => compareText(x.node, y.node));
   return out;
 }
 
@@ -190,7 +191,7 @@ export function cacheCounts(results: readonly PairResult[], scope: CacheScope, c
 export function skippedSummary(skipped: readonly SkippedNode[], maxNames = 10): NonNullable<ImageCacheStatus['skippedNodes']> {
   const by = new Map<string, string[]>();
   for (const s of skipped) (by.get(s.reason) ?? by.set(s.reason, []).get(s.reason)!).push(s.hostname);
-  return [...by.entries()].sort(([a], [b]) => a.localeCompare(b))
+  return [...by.entries()].sort(([a], [b]) => compareText(a, b))
     .map(([reason, nodes]) => ({ reason, count: nodes.length, nodes: [...nodes].sort().slice(0, maxNames) }));
 }
 
