@@ -272,7 +272,12 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     // --- idle, refresh off
     let idle: Requests | undefined;
     if (w.idleSeconds > 0) {
-      env.log(`ours ${scenarioKey(s)}: idle ${w.idleSeconds} s`);
+      // idle means nothing left to do: the clean-up of the phases before (the finished Jobs' deletes,
+      // paced at 20/s and held back while another operation runs) ends first
+      const batch = env.kc.makeApiClient(k8s.BatchV1Api);
+      const tc = Date.now();
+      while ((await batch.listNamespacedJob({ namespace: ns, limit: 1 })).items.length > 0 && Date.now() - tc < 300_000) await sleep(2000);
+      env.log(`ours ${scenarioKey(s)}: the earlier phases' Jobs deleted ${((Date.now() - tc) / 1000).toFixed(0)} s after the new node phase; idle ${w.idleSeconds} s`);
       await sleep(5000);
       mark = env.audit.mark();
       const ti = Date.now();
