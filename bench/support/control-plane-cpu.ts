@@ -42,10 +42,15 @@ export function cpuDelta(before: CpuByComponent, after: CpuByComponent): CpuByCo
   return out;
 }
 
+/** CPU seconds of every component together. */
+function totalOf(d: CpuByComponent): number {
+  return CONTROL_PLANE.reduce((s, c) => s + (d[c] ?? 0), 0);
+}
+
 /** "13.1 CPU s (1.87 cores over 7.0 s): kube-apiserver 8.2, kwok 1.9, ..." */
 export function formatCpu(d: CpuByComponent, seconds: number): string {
   const parts = CONTROL_PLANE.filter((c) => d[c] !== undefined).map((c) => `${c} ${d[c]!.toFixed(1)}`);
-  const total = CONTROL_PLANE.reduce((s, c) => s + (d[c] ?? 0), 0);
+  const total = totalOf(d);
   const cores = seconds > 0 ? ` (${(total / seconds).toFixed(2)} cores over ${seconds.toFixed(1)} s)` : '';
   return `${total.toFixed(1)} CPU s${cores}: ${parts.join(', ')}`;
 }
@@ -59,8 +64,6 @@ export interface QuietOptions {
   sleep?: (ms: number) => Promise<void>;
   read?: (clusterDir: string) => CpuByComponent;
 }
-
-const totalOf = (d: CpuByComponent) => CONTROL_PLANE.reduce((s, c) => s + (d[c] ?? 0), 0);
 
 /**
  * Waits until the control plane is quiet: at most `maxCores` over two windows in a row. After the bench

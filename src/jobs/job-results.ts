@@ -54,6 +54,11 @@ export function indexPodsByJob(pods: readonly V1Pod[]): (job: V1Job) => readonly
   };
 }
 
+/** Ended, one way or the other: its Complete or Failed condition is True. */
+export function jobFinished(job: V1Job): boolean {
+  return (job.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+}
+
 /** Complete: its pod succeeded (every container exited 0), even when that pod was deleted since. */
 export function jobComplete(job: V1Job): boolean {
   return (job.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True');

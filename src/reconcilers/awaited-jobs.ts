@@ -13,14 +13,16 @@
 // when it says yes too early, the pass comes early and records the Job again; when it misses a final
 // state, the pass comes a second later. Neither changes what a pass decides, only when it runs.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import { jobFinished } from '../jobs/job-results.js';
+import { jobKey } from './job-tracker.js';
 
 export type OwnedKind = 'job' | 'pod';
 
 /** The Job's key (job-tracker.ts jobKey: "namespace/name") of the object (a Job) or of its owner (a pod). */
 export function jobKeyOf(kind: OwnedKind, obj: V1Job | V1Pod): string | undefined {
-  const ns = obj.metadata?.namespace ?? '';
-  const name = kind === 'job' ? obj.metadata?.name : (obj.metadata?.ownerReferences ?? []).find((o) => o.kind === 'Job')?.name;
-  return name === undefined ? undefined : `${ns}/${name}`;
+  if (kind === 'job') return obj.metadata?.name === undefined ? undefined : jobKey(obj as V1Job);
+  const owner = (obj.metadata?.ownerReferences ?? []).find((o) => o.kind === 'Job');
+  return owner ? jobKey({ metadata: { namespace: obj.metadata?.namespace, name: owner.name } }) : undefined;
 }
 
 /**
@@ -28,9 +30,7 @@ export function jobKeyOf(kind: OwnedKind, obj: V1Job | V1Pod): string | undefine
  * or whose every container runs or has ended (a pull container that runs has its image).
  */
 export function settles(kind: OwnedKind, obj: V1Job | V1Pod): boolean {
-  if (kind === 'job') {
-    return ((obj as V1Job).status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
-  }
+  if (kind === 'job') return jobFinished(obj as V1Job);
   const s = (obj as V1Pod).status;
   if (s?.phase === 'Succeeded' || s?.phase === 'Failed') return true;
   const cs = s?.containerStatuses ?? [];

@@ -8,15 +8,12 @@
 //   - why a Job could not be created or could not create its pods (FailedCreate), by Job name.
 import type { V1Job } from '@kubernetes/client-node';
 import type { CreateFailure } from '../planning/operation-progress.js';
+import { jobFinished } from '../jobs/job-results.js';
 
 const FORGET_AFTER_MS = 120_000;
 
 export function jobKey(job: V1Job): string {
   return `${job.metadata?.namespace ?? ''}/${job.metadata?.name ?? ''}`;
-}
-
-function finished(job: V1Job): boolean {
-  return (job.status?.conditions ?? []).some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 }
 
 /** The slots a batch of creates holds until its Jobs exist. */
@@ -90,12 +87,12 @@ export class JobTracker {
 
   /** Whether a Job is still working: not finished and not settled. */
   isRunning(job: V1Job): boolean {
-    return !finished(job) && !this.settled.has(jobKey(job));
+    return !jobFinished(job) && !this.settled.has(jobKey(job));
   }
 
   /** Jobs that hold a --jobs-max-surge slot: not finished, not settled, plus the creates in flight. */
   running(jobs: readonly V1Job[]): number {
-    return jobs.filter((j) => !finished(j) && !this.settled.has(jobKey(j))).length + this.inFlight;
+    return jobs.filter((j) => !jobFinished(j) && !this.settled.has(jobKey(j))).length + this.inFlight;
   }
   reserve(r: Reservation): void {
     this.inFlight += r.jobs;

@@ -566,12 +566,12 @@ export class OperationRunner {
  */
 export function lingeringJobNames(pods: readonly V1Pod[], jobs: readonly V1Job[]): Set<string> {
   const uids = new Map<string, string | undefined>();
-  for (const j of jobs) uids.set(`${j.metadata?.namespace ?? ''}/${j.metadata?.name ?? ''}`, j.metadata?.uid);
+  for (const j of jobs) uids.set(jobKey(j), j.metadata?.uid);
   const out = new Set<string>();
   for (const p of pods) {
     for (const o of p.metadata?.ownerReferences ?? []) {
       if (o.kind !== 'Job') continue;
-      const key = `${p.metadata?.namespace ?? ''}/${o.name}`;
+      const key = jobKey({ metadata: { namespace: p.metadata?.namespace, name: o.name } });
       if (!uids.has(key) || uids.get(key) !== o.uid) out.add(key);
     }
   }
