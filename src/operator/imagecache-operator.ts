@@ -108,12 +108,13 @@ export class ImageCacheOperator extends Operator {
       warn: (m: string) => log.warn(m, { source: 'k8s-operator' }),
       error: (m: string) => log.error(m, { source: 'k8s-operator' }),
     });
-    // The SDK built its client from the default locations; give it --kubeconfig / --master instead
-    // (used by its status/finalizer helpers and getCustomResourceApiUri, which this class never calls).
+    // The SDK built its KubeConfig from the default locations; give it --kubeconfig / --master instead
+    // (its status and finalizer helpers read it; this class calls none of them). The SDK runs on the
+    // project's client-node 1.4.0 (package.json "overrides"), so this is the same KubeConfig class as
+    // opts.kc's. Its getCustomResourceApiUri reads 0.x's CoreV1Api.basePath, which 1.x has not: never
+    // called here either (every watch and call of this class goes through opts.kc).
     try {
       this.kubeConfig.loadFromString(opts.kc.exportConfig());
-      const server = opts.kc.getCurrentCluster()?.server;
-      if (server) this.k8sApi.basePath = server;
     } catch (err) {
       // harmless: every call and watch of this class goes through opts.kc
       log.debug('the SDK client keeps its default configuration', { error: err instanceof Error ? err.message : String(err) });
