@@ -84,7 +84,7 @@ function mergeOriginal(rep: BenchReport, file: string): void {
 function writeResults(rep: BenchReport, a: BenchArgs): { out: string; done: BenchReport } {
   const earlier = a.include ? (JSON.parse(fs.readFileSync(a.include, 'utf8')) as BenchReport) : undefined;
   const done: BenchReport = { ...rep, scenarios: sortedScenarios([...(earlier?.scenarios ?? []).map((r) => ({ ...r, from: r.from ?? `${earlier!.machine.date} (commit ${earlier!.machine.commit})` })), ...rep.scenarios.map((r) => ({ ...r }))]) };
-  if (a.originalFrom) mergeOriginal(done, a.originalFrom);
+  for (const file of a.originalFrom) mergeOriginal(done, file);
   const out = path.resolve(ROOT, a.out);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(`${out}.json`, JSON.stringify(done, null, 2));

@@ -27,8 +27,8 @@ export interface BenchArgs {
   repeat: number;
   /** explicit scenario keys "NxIxC" instead of the nodes x images x caches matrix */
   scenarios?: string[];
-  /** a results JSON of an earlier run whose original's-strategy figures fill the scenarios not measured here */
-  originalFrom?: string;
+  /** results JSONs of earlier runs whose original's-strategy figures fill the scenarios not measured here (the first file that has a scenario's wins) */
+  originalFrom: string[];
   /** results JSON of an earlier run whose scenarios are put before this run's in the results */
   include?: string;
 }
@@ -59,6 +59,7 @@ export const DEFAULTS: BenchArgs = {
   repeat: 1,
   heapSnapshot: false,
   floorConcurrency: 32,
+  originalFrom: [],
 };
 
 function list(flag: string, v: string, min: number): number[] {
@@ -78,7 +79,7 @@ function keys(flag: string, v: string, parts: number): string[] {
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const a: BenchArgs = { ...DEFAULTS, controllerArgs: [], controllerNodeOptions: [] };
+  const a: BenchArgs = { ...DEFAULTS, controllerArgs: [], controllerNodeOptions: [], originalFrom: [] };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     const eq = raw.indexOf('=');
@@ -114,7 +115,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case 'heap-snapshot': a.heapSnapshot = true; break;
       case 'repeat': a.repeat = list(flag, value(), 1)[0]!; break;
       case 'scenarios': a.scenarios = keys(flag, value(), 3); break;
-      case 'original-from': a.originalFrom = value(); break;
+      case 'original-from': a.originalFrom.push(...value().split(',').filter(Boolean)); break;
       case 'include': a.include = value(); break;
       default:
         throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --floor-concurrency, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-node-option, --controller-from, --heap-snapshot, --repeat, --scenarios, --original-from, --include`);

@@ -103,6 +103,9 @@ describe('bench: command line', () => {
     const b = parseBenchArgs(['--controller-from', 'modules', '--controller-node-option=--max-semi-space-size=16', '--controller-node-option', '--max-old-space-size=256']);
     expect(b).to.deep.include({ controllerFrom: 'modules', controllerNodeOptions: ['--max-semi-space-size=16', '--max-old-space-size=256'] });
     expect(DEFAULTS.controllerNodeOptions).to.deep.equal([]); // not shared with a parsed copy
+    // earlier runs' figures of the original's strategy: a list, repeatable
+    expect(parseBenchArgs(['--original-from', 'a.json,b.json', '--original-from=c.json']).originalFrom).to.deep.equal(['a.json', 'b.json', 'c.json']);
+    expect(DEFAULTS.originalFrom).to.deep.equal([]);
   });
 
   it('refuses bad values naming the flag and the fix', () => {
