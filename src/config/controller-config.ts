@@ -235,7 +235,7 @@ export const CONTROLLER_FLAGS = {
     default: 60_000,
     min: 1000,
     description:
-      'How long a Job\'s pod may take to start on its node (scheduled and taken up by the kubelet) before the images of that node fail with the reason (unschedulable, node not running pods, pods not created); at most the pull deadline',
+      'How long a Job\'s pod may take to start on its node (scheduled and taken up by the kubelet), from the pod\'s creation, before the images of that node fail with the reason (unschedulable, node not running pods); a Job whose pod the Job controller cannot create fails on its FailedCreate Event, one with no pod yet at the pull deadline; at most the pull deadline',
   },
   'max-pull-pods-per-node': {
     type: 'int',

@@ -8,8 +8,9 @@
 //   - every pending pair has a Job with a deadline, or is in a Job being created, or is deferred;
 //   - a Job's name is derived from its work (operation, node, action, the images it covers), so two
 //     different pieces of work never share a name, and the same work always gets the same name;
-//   - a pending outcome turns into a failure at its Job's start deadline (pod never started: unschedulable,
-//     node not running pods, pods not created) or pull deadline, so no pair waits beyond them;
+//   - a pending outcome turns into a failure at its pod's start deadline (counted from the pod's creation;
+//     never started: unschedulable, node not running pods), on its Job's FailedCreate (pods not created),
+//     or at its Job's pull deadline (a Job still without a pod included), so no pair waits beyond them;
 //   - a Job whose pods were deleted before they ended (jobs/job-results.ts podsLost) is not a failure:
 //     it is returned in lostJobs for the runner to delete, and its work gets a Job again (the same name),
 //     until redoLostUntil (the operation's pull deadline); after that its images fail with PodsDeleted.
@@ -41,7 +42,7 @@ export interface ProgressInput {
   now: number;
   /** --image-pull-deadline-duration, from a Job's creation. */
   pullDeadlineMs: number;
-  /** A Job whose pod has not started this long after the Job's creation fails (at most the pull deadline). */
+  /** A Job whose pod has not started this long after the pod's creation fails (at most the pull deadline); a Job with no pod fails on its FailedCreate or at the pull deadline. */
   startDeadlineMs: number;
   maxImagesPerJob: number;
   /** How many Jobs may be created now (--jobs-max-surge less the Jobs running); Infinity when uncapped. */
@@ -123,6 +124,11 @@ function created(job: V1Job, now: number): number {
   return t ? new Date(t).getTime() : now;
 }
 
+function podCreated(pod: V1Pod, jobBorn: number): number {
+  const t = pod.metadata?.creationTimestamp;
+  return t ? new Date(t).getTime() : jobBorn;
+}
+
 /** The outcome of every image of every Job, with the start and pull deadlines applied. */
 function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>; settled: string[]; podless: string[]; lost: V1Job[]; nextDeadline?: number } {
   const { now, pullDeadlineMs } = input;
@@ -143,6 +149,11 @@ function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>;
     const own = candidates(job);
     const pods = podsOfJob(job, own);
     const started = pods.some(podStarted);
+    // The start deadline runs from the pod's creation: the time the Job controller takes to create it
+    // (hundreds of Jobs at once on a busy control plane) is not the node's. A Job with no pod yet fails
+    // at once on the Job controller's FailedCreate (its Event says why), else at the pull deadline.
+    const podBorn = pods.length ? Math.min(...pods.map((p) => podCreated(p, born))) : undefined;
+    const startBy = podBorn === undefined ? born + pullDeadlineMs : Math.min(podBorn + startDeadlineMs, born + pullDeadlineMs);
     const createFailure = input.createFailures.get(name);
     if (podsLost(job, own)) {
       const redo = now < (input.redoLostUntil ?? Infinity);
@@ -162,12 +173,12 @@ function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>;
     let allFinal = true;
     for (let o of jobOutcomes(job, work, own)) {
       if (o.state === 'pending') {
-        if (!started && (createFailure || now >= born + startDeadlineMs)) {
+        if (!started && (createFailure || now >= startBy)) {
           o = { ...o, state: 'failed', ...notStartedFailure(job, pods, createFailure) };
         } else if (now >= born + pullDeadlineMs) {
           o = expire(o);
         } else {
-          wake(started ? born + pullDeadlineMs : born + startDeadlineMs);
+          wake(started ? born + pullDeadlineMs : startBy);
           allFinal = false;
         }
       }

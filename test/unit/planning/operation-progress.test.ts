@@ -156,7 +156,27 @@ describe('operationProgress (pure)', () => {
     expect(early.podlessJobs).to.deep.equal([jobs[1]!.metadata!.name]);
     const late = operationProgress(input(plan([node('a'), node('b')], ['x.io/1:1']), { jobs, pods, now: T0 + 20_000 }));
     expect(late.results[0]).to.include({ state: 'failed', reason: 'Unschedulable', message: '0/3 nodes are available' });
-    expect(late.results[1]).to.include({ state: 'failed', reason: `No pods matched job ${jobs[1]!.metadata!.name}` });
+    // no pod and no FailedCreate: the Job controller may be behind (hundreds of Jobs at once); it waits for the pull deadline
+    expect(late.results[1]).to.include({ state: 'pending' });
+    expect(late.nextDeadline).to.equal(T0 + 60_000);
+    const end = operationProgress(input(plan([node('a'), node('b')], ['x.io/1:1']), { jobs, pods, now: T0 + 60_000 }));
+    expect(end.results[1]).to.include({ state: 'failed', reason: `No pods matched job ${jobs[1]!.metadata!.name}` });
+  });
+
+  it('the start deadline runs from the pod\'s creation: a pod the Job controller created late gets all of it', () => {
+    const p0 = operationProgress(input(plan([node('late')], ['x.io/1:1'])));
+    const jobs = p0.create.map((r) => jobFor(r, T0));
+    const pod = podOf(jobs[0]!, 'scheduled');
+    pod.metadata!.creationTimestamp = new Date(T0 + 15_000);
+    const at20 = operationProgress(input(plan([node('late')], ['x.io/1:1']), { jobs, pods: [pod], now: T0 + 20_000 }));
+    expect(at20.results[0]).to.include({ state: 'pending' });
+    expect(at20.nextDeadline).to.equal(T0 + 35_000);
+    const at35 = operationProgress(input(plan([node('late')], ['x.io/1:1']), { jobs, pods: [pod], now: T0 + 35_000 }));
+    expect(at35.results[0]).to.include({ state: 'failed', reason: 'Pending', message: 'Check if node is ready' });
+    // never past the pull deadline, counted from the Job's creation
+    pod.metadata!.creationTimestamp = new Date(T0 + 50_000);
+    const atPull = operationProgress(input(plan([node('late')], ['x.io/1:1']), { jobs, pods: [pod], now: T0 + 60_000 }));
+    expect(atPull.results[0]).to.include({ state: 'failed', reason: 'Pending' });
   });
 
   it('a known FailedCreate fails the Job\'s images at once, with the Job controller\'s message', () => {
