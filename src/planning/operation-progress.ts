@@ -119,14 +119,10 @@ export function pairKey(node: string, action: Action, image: string): string {
   return `${node}|${action}|${imageKey(image)}`;
 }
 
-function created(job: V1Job, now: number): number {
-  const t = job.metadata?.creationTimestamp;
-  return t ? new Date(t).getTime() : now;
-}
-
-function podCreated(pod: V1Pod, jobBorn: number): number {
-  const t = pod.metadata?.creationTimestamp;
-  return t ? new Date(t).getTime() : jobBorn;
+/** The object's creation time, or `otherwise` when it has none. */
+function created(obj: V1Job | V1Pod, otherwise: number): number {
+  const t = obj.metadata?.creationTimestamp;
+  return t ? new Date(t).getTime() : otherwise;
 }
 
 /** The outcome of every image of every Job, with the start and pull deadlines applied. */
@@ -152,7 +148,7 @@ function jobResults(input: ProgressInput): { covered: Map<string, ImageOutcome>;
     // The start deadline runs from the pod's creation: the time the Job controller takes to create it
     // (hundreds of Jobs at once on a busy control plane) is not the node's. A Job with no pod yet fails
     // at once on the Job controller's FailedCreate (its Event says why), else at the pull deadline.
-    const podBorn = pods.length ? Math.min(...pods.map((p) => podCreated(p, born))) : undefined;
+    const podBorn = pods.length ? Math.min(...pods.map((p) => created(p, born))) : undefined;
     const startBy = podBorn === undefined ? born + pullDeadlineMs : Math.min(podBorn + startDeadlineMs, born + pullDeadlineMs);
     const createFailure = input.createFailures.get(name);
     if (podsLost(job, own)) {
