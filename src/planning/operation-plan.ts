@@ -12,7 +12,7 @@ import {
   normalizeImageReference,
   parseImageReference,
 } from '../images/image-reference.js';
-import { TARGET_ALL, nodeHostname, nodeImageNames, selectNodes, type SkipReason, type TargetingPolicy } from './node-selection.js';
+import { TARGET_ALL, entryMatchesNode, nodeHostname, nodeImageNames, skipReason, type SkipReason, type TargetingPolicy } from './node-selection.js';
 import { compareText } from '../util/compare.js';
 
 export type Action = 'pull' | 'delete';
@@ -75,41 +75,37 @@ export function imageKey(image: string): string {
   return normalizeImageReference(image) ?? image;
 }
 
-type Pairs = Map<string, Map<string, ImageWork>>; // node name -> image key -> work
-
-interface Selection {
-  pairs: Pairs;
-  /** node name -> tolerations of its pods (undefined = every taint) */
-  tolerations: Map<string, V1Toleration[] | undefined>;
-  skipped: Map<string, SkippedNode>;
+/** What the spec asks of one node: its images by key, and its pull pods' tolerations; or why it is left out. */
+interface NodePairs {
+  /** Selected by at least one entry (its image map may still be empty). */
+  selected: boolean;
+  images: Map<string, ImageWork>;
+  /** Union of the selecting entries' tolerations; undefined = every taint. */
+  tolerations: V1Toleration[] | undefined;
+  /** The first entry's reason to leave the node out, when no entry selects it. */
+  skipped?: SkipReason;
 }
 
-function desiredPairs(cacheSpec: readonly CacheSpecEntry[], nodes: readonly V1Node[], policy: TargetingPolicy): Selection {
-  const pairs: Pairs = new Map();
-  const tolerations = new Map<string, V1Toleration[] | undefined>();
-  const skipped = new Map<string, SkippedNode>();
+function nodePairs(cacheSpec: readonly CacheSpecEntry[], node: V1Node, policy: TargetingPolicy): NodePairs {
+  const out: NodePairs = { selected: false, images: new Map(), tolerations: [] };
   for (const entry of cacheSpec) {
-    const { selected, skipped: left } = selectNodes(nodes, entry, policy);
-    for (const { node, reason } of left) {
-      const name = node.metadata?.name ?? '';
-      if (!skipped.has(name)) skipped.set(name, { node: name, hostname: nodeHostname(node), reason });
+    if (!entryMatchesNode(node, entry)) continue;
+    const reason = skipReason(node, entry, policy);
+    if (reason) {
+      out.skipped ??= reason;
+      continue;
     }
-    for (const node of selected) {
-      const name = node.metadata?.name ?? '';
-      let images = pairs.get(name);
-      if (!images) pairs.set(name, (images = new Map()));
-      const had = tolerations.has(name) ? tolerations.get(name) : [];
-      tolerations.set(name, had === undefined || entry.tolerations === undefined ? undefined : [...had, ...(entry.tolerations as V1Toleration[])]);
-      for (const image of entry.images ?? []) {
-        const key = imageKey(image);
-        const work = images.get(key);
-        if (!work) images.set(key, { image, specImages: [image] });
-        else if (!work.specImages.includes(image)) work.specImages.push(image);
-      }
+    out.selected = true;
+    out.tolerations = out.tolerations === undefined || entry.tolerations === undefined ? undefined : [...out.tolerations, ...(entry.tolerations as V1Toleration[])];
+    for (const image of entry.images ?? []) {
+      const key = imageKey(image);
+      const work = out.images.get(key);
+      if (!work) out.images.set(key, { image, specImages: [image] });
+      else if (!work.specImages.includes(image)) work.specImages.push(image);
     }
   }
-  for (const name of pairs.keys()) skipped.delete(name);
-  return { pairs, tolerations, skipped };
+  if (out.selected) delete out.skipped;
+  return out;
 }
 
 /** True when the image must be pulled although the node may have it (spec §3.2). */
@@ -119,62 +115,119 @@ export function mustPull(image: string, pullPolicy: PullPolicy, nodeImages: read
   return !imageMatchesNodeImage(image, nodeImages);
 }
 
+/** One node's part of a plan: its work (absent when there is none), or why it is left out. */
+interface NodePlan {
+  work?: NodeWork;
+  skipped?: SkippedNode;
+}
+
+/**
+ * Each node's part of a plan depends on the node object and the planning inputs alone, and the
+ * informer replaces a node object on every change: so it is worked out once per (node object, inputs)
+ * and kept beside the node object. Every pass of an operation plans again (level-based), which at 1,000
+ * nodes x 50 images re-read 50,000 (node, image) pairs about once a second. The parts are shared
+ * between passes: they are frozen.
+ */
+const nodePlans = new WeakMap<V1Node, Map<number, NodePlan>>();
+/** The planning inputs (but the nodes), as small numbers: a node keeps its parts for a few of them. */
+const contexts = new Map<string, number>();
+const MAX_CONTEXTS = 1_000;
+const MAX_PARTS_PER_NODE = 32;
+
+function contextId(input: PlanInput, policy: TargetingPolicy): number {
+  const key = JSON.stringify([input.type, input.cacheSpec, input.type === 'update' ? input.previousCacheSpec ?? [] : null, input.pullPolicy, !!input.onlyMissing, policy]);
+  let id = contexts.get(key);
+  if (id === undefined) {
+    if (contexts.size >= MAX_CONTEXTS) contexts.clear();
+    // ids are never reused: a node's part for a forgotten context is never taken for a new one
+    contexts.set(key, (id = ++lastContextId));
+  }
+  return id;
+}
+let lastContextId = 0;
+
+function planNode(node: V1Node, input: PlanInput, policy: TargetingPolicy): NodePlan {
+  const name = node.metadata?.name ?? '';
+  const selection = nodePairs(input.cacheSpec, node, policy);
+  const previous = input.type === 'update' ? nodePairs(input.previousCacheSpec ?? [], node, policy).images : new Map<string, ImageWork>();
+  const work: NodeWork = {
+    node: name,
+    hostname: nodeHostname(node),
+    runtimeVersion: node.status?.nodeInfo?.containerRuntimeVersion ?? '',
+    pulls: [],
+    deletes: [],
+    alreadyPresent: [],
+    invalid: [],
+    ...(selection.selected && selection.tolerations !== undefined ? { tolerations: dedupe(selection.tolerations) } : {}),
+  };
+  const wanted = selection.selected ? selection.images : new Map<string, ImageWork>();
+  const onNode = nodeImageNames(node);
+
+  const classify = (w: ImageWork, action: 'pull' | 'delete') => {
+    const parsed = parseImageReference(w.image);
+    if (!parsed.ok) {
+      work.invalid.push({ work: w, message: parsed.error });
+    } else if (action === 'delete') {
+      work.deletes.push(w);
+    } else if (input.onlyMissing ? !imageMatchesNodeImage(w.image, onNode) : mustPull(w.image, input.pullPolicy, onNode)) {
+      work.pulls.push(w);
+    } else {
+      work.alreadyPresent.push(w);
+    }
+  };
+
+  switch (input.type) {
+    case 'create':
+    case 'refresh':
+      for (const w of wanted.values()) classify(w, 'pull');
+      break;
+    case 'purge':
+      for (const w of wanted.values()) classify(w, 'delete');
+      break;
+    case 'update':
+      for (const [key, w] of wanted) if (!previous.has(key)) classify(w, 'pull');
+      for (const [key, w] of previous) if (!wanted.has(key)) classify(w, 'delete');
+      break;
+  }
+  const part: NodePlan = {};
+  if (work.pulls.length + work.deletes.length + work.alreadyPresent.length + work.invalid.length > 0) {
+    for (const list of [work.pulls, work.deletes, work.alreadyPresent]) for (const w of list) Object.freeze(Object.freeze(w).specImages);
+    for (const i of work.invalid) Object.freeze(Object.freeze(i.work).specImages);
+    part.work = Object.freeze(work);
+  }
+  if (selection.skipped) part.skipped = Object.freeze({ node: name, hostname: nodeHostname(node), reason: selection.skipped });
+  return Object.freeze(part);
+}
+
+function count(work: NodeWork): number {
+  return work.pulls.length + work.deletes.length + work.alreadyPresent.length + work.invalid.length;
+}
+
 export function planOperation(input: PlanInput): OperationPlan {
   const filter = input.nodeFilter ? new Set(input.nodeFilter) : undefined;
-  const nodes = input.nodes.filter((n) => !filter || filter.has(n.metadata?.name ?? ''));
   const policy = input.targeting ?? TARGET_ALL;
-  const selection = desiredPairs(input.cacheSpec, nodes, policy);
-  const target = selection.pairs;
-  const previous: Pairs = input.type === 'update' ? desiredPairs(input.previousCacheSpec ?? [], nodes, policy).pairs : new Map();
-  const plan: OperationPlan = { nodes: [], desired: 0, skipped: [...selection.skipped.values()].sort((a, b) => compareText(a.node, b.node)) };
-
-  for (const node of [...nodes].sort((a, b) => compareText(a.metadata?.name ?? '', b.metadata?.name ?? ''))) {
+  const context = contextId(input, policy);
+  const plan: OperationPlan = { nodes: [], desired: 0, skipped: [] };
+  const parts: { name: string; part: NodePlan }[] = [];
+  for (const node of input.nodes) {
     const name = node.metadata?.name ?? '';
-    const work: NodeWork = {
-      node: name,
-      hostname: nodeHostname(node),
-      runtimeVersion: node.status?.nodeInfo?.containerRuntimeVersion ?? '',
-      pulls: [],
-      deletes: [],
-      alreadyPresent: [],
-      invalid: [],
-      ...(selection.tolerations.get(name) !== undefined ? { tolerations: dedupe(selection.tolerations.get(name)!) } : {}),
-    };
-    const wanted = target.get(name) ?? new Map<string, ImageWork>();
-    const had = previous.get(name) ?? new Map<string, ImageWork>();
-    const onNode = nodeImageNames(node);
-
-    const classify = (w: ImageWork, action: 'pull' | 'delete') => {
-      const parsed = parseImageReference(w.image);
-      if (!parsed.ok) {
-        work.invalid.push({ work: w, message: parsed.error });
-      } else if (action === 'delete') {
-        work.deletes.push(w);
-      } else if (input.onlyMissing ? !imageMatchesNodeImage(w.image, onNode) : mustPull(w.image, input.pullPolicy, onNode)) {
-        work.pulls.push(w);
-      } else {
-        work.alreadyPresent.push(w);
-      }
-    };
-
-    switch (input.type) {
-      case 'create':
-      case 'refresh':
-        for (const w of wanted.values()) classify(w, 'pull');
-        break;
-      case 'purge':
-        for (const w of wanted.values()) classify(w, 'delete');
-        break;
-      case 'update':
-        for (const [key, w] of wanted) if (!had.has(key)) classify(w, 'pull');
-        for (const [key, w] of had) if (!wanted.has(key)) classify(w, 'delete');
-        break;
+    if (filter && !filter.has(name)) continue;
+    let known = nodePlans.get(node);
+    if (!known) nodePlans.set(node, (known = new Map()));
+    let part = known.get(context);
+    if (!part) {
+      if (known.size >= MAX_PARTS_PER_NODE) known.clear();
+      known.set(context, (part = planNode(node, input, policy)));
     }
-    const count = work.pulls.length + work.deletes.length + work.alreadyPresent.length + work.invalid.length;
-    if (count > 0) {
-      plan.nodes.push(work);
-      plan.desired += count;
+    parts.push({ name, part });
+  }
+  parts.sort((a, b) => compareText(a.name, b.name));
+  for (const { part } of parts) {
+    if (part.work) {
+      plan.nodes.push(part.work);
+      plan.desired += count(part.work);
     }
+    if (part.skipped) plan.skipped.push(part.skipped);
   }
   return plan;
 }

@@ -150,6 +150,8 @@ export function carriedFailures(
   results: readonly PairResult[],
   scope: CacheScope,
 ): Record<string, NodeReasonMessage[]> {
+  // most operations carry nothing: no set of every evaluated pair (50,000 strings at 1,000 x 50) for them
+  if (!previous || Object.keys(previous).length === 0) return {};
   const evaluated = new Set<string>();
   for (const r of results) if (r.action === 'pull') for (const img of r.specImages) evaluated.add(`${r.hostname}\n${img}`);
   const carried: Record<string, NodeReasonMessage[]> = {};

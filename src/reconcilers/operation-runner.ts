@@ -139,13 +139,20 @@ export function wholeCacheScope(
 ): CacheScope {
   if (!partial(op)) return { desired: plan.desired, wants: () => false };
   const whole = planOperation({ type: 'create', cacheSpec: specOf(cache, op), nodes, pullPolicy, targeting });
-  const wanted = new Set<string>();
-  for (const n of whole.nodes) {
-    for (const w of [...n.pulls, ...n.alreadyPresent, ...n.invalid.map((i) => i.work)]) {
-      for (const img of w.specImages) wanted.add(`${n.hostname}\n${img}`);
+  // built on the first question only: most passes carry no earlier failure and never ask
+  let wanted: Set<string> | undefined;
+  const wants = (image: string, hostname: string): boolean => {
+    if (!wanted) {
+      wanted = new Set<string>();
+      for (const n of whole.nodes) {
+        for (const w of [...n.pulls, ...n.alreadyPresent, ...n.invalid.map((i) => i.work)]) {
+          for (const img of w.specImages) wanted.add(`${n.hostname}\n${img}`);
+        }
+      }
     }
-  }
-  return { desired: whole.desired, wants: (image, hostname) => wanted.has(`${hostname}\n${image}`) };
+    return wanted.has(`${hostname}\n${image}`);
+  };
+  return { desired: whole.desired, wants };
 }
 
 export class OperationRunner {
@@ -358,9 +365,13 @@ export class OperationRunner {
     cache: ImageCache, op: OperationRecord, requests: readonly JobRequest[], results: PairResult[], waitForLingering: boolean,
   ): Promise<{ created: number; retry: boolean }> {
     const { settings, log, api } = this.deps;
-    const index = new Map<string, number>();
-    results.forEach((r, i) => { for (const img of r.specImages) index.set(pairKey(r.node ?? '', r.action, img), i); });
+    // where each pair's result is, built only when a create fails (it covers every pair of the operation)
+    let index: Map<string, number> | undefined;
     const fail = (req: JobRequest, f: CreateFailure) => {
+      if (!index) {
+        index = new Map();
+        results.forEach((r, i) => { for (const img of r.specImages) index!.set(pairKey(r.node ?? '', r.action, img), i); });
+      }
       for (const w of req.images) {
         const i = index.get(pairKey(req.node.node, req.action, w.image));
         if (i !== undefined) results[i] = { ...results[i]!, state: 'failed', reason: f.reason, message: f.message };

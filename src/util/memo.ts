@@ -5,7 +5,8 @@
 export function memoByString<T>(fn: (input: string) => T, max = 20_000): (input: string) => T {
   const seen = new Map<string, T>();
   return (input) => {
-    if (seen.has(input)) return seen.get(input) as T;
+    const known = seen.get(input);
+    if (known !== undefined || seen.has(input)) return known as T;
     const out = fn(input);
     if (seen.size >= max) seen.clear();
     seen.set(input, out);

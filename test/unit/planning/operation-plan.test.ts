@@ -30,6 +30,28 @@ describe('node selection', () => {
 });
 
 describe('planOperation', () => {
+  it('plans a node once per node object and inputs: the same objects give the same (frozen) work; a replaced node or other inputs are planned anew', () => {
+    const n = node('a', {}, ['a.io/x:1']);
+    const spec = [{ images: ['a.io/x:1', 'a.io/y:2'] }];
+    const first = planOperation({ type: 'create', cacheSpec: spec, nodes: [n], pullPolicy: 'IfNotPresent' });
+    const again = planOperation({ type: 'create', cacheSpec: [{ images: ['a.io/x:1', 'a.io/y:2'] }], nodes: [n], pullPolicy: 'IfNotPresent' });
+    expect(again.nodes[0]).to.equal(first.nodes[0]);
+    expect(Object.isFrozen(first.nodes[0])).to.equal(true);
+    expect(Object.isFrozen(first.nodes[0]!.pulls[0]!.specImages)).to.equal(true);
+    expect(first.nodes[0]!.pulls.map((w) => w.image)).to.deep.equal(['a.io/y:2']);
+    expect(first.nodes[0]!.alreadyPresent.map((w) => w.image)).to.deep.equal(['a.io/x:1']);
+    // the informer replaced the node: its images are read again
+    const replaced = planOperation({ type: 'create', cacheSpec: spec, nodes: [node('a', {}, ['a.io/x:1', 'a.io/y:2'])], pullPolicy: 'IfNotPresent' });
+    expect(replaced.nodes[0]!.pulls).to.deep.equal([]);
+    // other inputs, the same node object: another plan
+    expect(planOperation({ type: 'create', cacheSpec: spec, nodes: [n], pullPolicy: 'Always' }).nodes[0]!.pulls.map((w) => w.image)).to.deep.equal(['a.io/x:1', 'a.io/y:2']);
+    expect(planOperation({ type: 'purge', cacheSpec: spec, nodes: [n], pullPolicy: 'IfNotPresent' }).nodes[0]!.deletes.map((w) => w.image)).to.deep.equal(['a.io/x:1', 'a.io/y:2']);
+    expect(planOperation({ type: 'create', cacheSpec: [{ images: ['a.io/z:3'] }], nodes: [n], pullPolicy: 'IfNotPresent' }).nodes[0]!.pulls.map((w) => w.image)).to.deep.equal(['a.io/z:3']);
+    expect(planOperation({ type: 'update', cacheSpec: spec, previousCacheSpec: [{ images: ['a.io/x:1'] }], nodes: [n], pullPolicy: 'Always' }).nodes[0]!.pulls.map((w) => w.image)).to.deep.equal(['a.io/y:2']);
+    expect(planOperation({ type: 'update', cacheSpec: spec, previousCacheSpec: [{ images: ['a.io/w:0'] }], nodes: [n], pullPolicy: 'Always' }).nodes[0]!.deletes.map((w) => w.image)).to.deep.equal(['a.io/w:0']);
+    expect(first.nodes[0]!.pulls.map((w) => w.image)).to.deep.equal(['a.io/y:2']);
+  });
+
   it('create: every image on every matching node, one NodeWork per node, sorted by node', () => {
     const p = plan({ cacheSpec: [{ images: ['a.io/x:1', 'a.io/y:2'] }, { images: ['a.io/z:3'], nodeSelector: { tier: 'backend' } }] });
     expect(p.nodes.map((n) => n.node)).to.deep.equal(['n1', 'n2', 'n3']);

@@ -174,8 +174,9 @@ describe('operationProgress (pure)', () => {
     const at35 = operationProgress(input(plan([node('late')], ['x.io/1:1']), { jobs, pods: [pod], now: T0 + 35_000 }));
     expect(at35.results[0]).to.include({ state: 'failed', reason: 'Pending', message: 'Check if node is ready' });
     // never past the pull deadline, counted from the Job's creation
-    pod.metadata!.creationTimestamp = new Date(T0 + 50_000);
-    const atPull = operationProgress(input(plan([node('late')], ['x.io/1:1']), { jobs, pods: [pod], now: T0 + 60_000 }));
+    // (the informer replaces an object on every change; the planner keeps what it read beside the object)
+    const later = { ...pod, metadata: { ...pod.metadata, creationTimestamp: new Date(T0 + 50_000) } };
+    const atPull = operationProgress(input(plan([node('late')], ['x.io/1:1']), { jobs, pods: [later], now: T0 + 60_000 }));
     expect(atPull.results[0]).to.include({ state: 'failed', reason: 'Pending' });
   });
 
@@ -236,6 +237,41 @@ describe('operationProgress (pure)', () => {
           jobs.push(job);
         }
       }
+    }
+  });
+
+  it('a pass over the same Job and pod objects takes the same results; a replaced pod, or a later time, is read anew', () => {
+    const nodes = [node('a'), node('b')];
+    const images = ['x.io/1:1', 'x.io/2:1'];
+    const jobs = operationProgress(input(plan(nodes, images))).create.map((r) => jobFor(r, T0));
+    const pods = [podOf(jobs[0]!, 'pulling'), podOf(jobs[1]!, 'done')];
+    const pass = (now: number, p = pods) => operationProgress(input(plan(nodes, images), { jobs, pods: p, now }));
+    const first = pass(T0 + 1000);
+    const second = pass(T0 + 2000);
+    expect(second.results.map((r) => r.state)).to.deep.equal(['pending', 'pending', 'succeeded', 'succeeded']);
+    // the same objects: the very same results, not results built again
+    second.results.forEach((r, i) => expect(r, `result ${i}`).to.equal(first.results[i]));
+    expect(second.nextDeadline).to.equal(T0 + 60_000);
+    // the time still counts: the pull deadline fails the pending pulls of the unchanged objects
+    const late = pass(T0 + 60_000);
+    expect(late.results.slice(0, 2).map((r) => [r.state, r.reason])).to.deep.equal([['failed', 'ContainerCreating'], ['failed', 'ContainerCreating']]);
+    expect(late.results[2]).to.equal(first.results[2]);
+    // a pod the informer replaced is read again
+    const done = pass(T0 + 3000, [podOf(jobs[0]!, 'done'), pods[1]!]);
+    expect(done.results.map((r) => r.state)).to.deep.equal(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(done.settledJobs).to.have.length(2);
+  });
+
+  it('a Job known only from its create (no creationTimestamp) is born at each pass: no deadline and no FailedCreate look-up yet', () => {
+    const nodes = [node('a')];
+    const job = jobFor(operationProgress(input(plan(nodes, ['x.io/1:1']))).create[0]!, T0);
+    delete job.metadata!.creationTimestamp;
+    delete job.metadata!.uid;
+    for (const now of [T0 + 5_000, T0 + 120_000]) {
+      const p = operationProgress(input(plan(nodes, ['x.io/1:1']), { jobs: [job], now }));
+      expect(p.results[0], `at +${now - T0} ms`).to.include({ state: 'pending' });
+      expect(p.podlessJobs).to.deep.equal([]);
+      expect(p.create).to.deep.equal([]);
     }
   });
 
