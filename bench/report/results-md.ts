@@ -45,6 +45,8 @@ export function summaryLines(r: ScenarioReport): string[] {
     lines.push(`  ours: create: first Job created at ${f1(o.createTimeline.firstJobSeconds)} s, last at ${f1(o.createTimeline.lastJobSeconds)} s, last pod with its images at ${f1(o.createTimeline.lastPulledSeconds)} s, every status final at ${f1(o.createSeconds)} s`);
     lines.push(`  ours: create -> Succeeded ${f1(o.createSeconds)} s; refresh of the unchanged cache ${f1(o.refreshSeconds)} s; new node Ready -> cached ${f1(o.newNodeSeconds)} s`);
     if (o.newNodeError) lines.push(`  ours: new node: ${o.newNodeError}`);
+    const t = o.newNodeSteps;
+    if (t) lines.push(`  ours: new node, seconds after Ready: its Job seen ${f1(t.job)}, pod created ${f1(t.created)}, bound ${f1(t.bound)}, started ${f1(t.started)}, images pulled ${f1(t.pulled)}`);
     lines.push(`  ours: ${o.jobs} Jobs, ${o.pods} pods (${o.podsSucceeded} seen with their images pulled when the status was final) (refresh ${o.refreshJobs} Jobs, new node ${o.newNodeJobs}); status ${o.statusBytes} B (${o.finalStatus.join(',')})`);
     lines.push(`  ours: create requests ${o.create.total} (${f2(o.create.total / s.nodes)} per node; 404: ${o.create.notFound}, 409: ${o.create.conflict}): ${o.create.byVerb.map(([k, n]) => `${k} ${n}`).join(', ')}`);
     lines.push(`  ours: requests while nodes reported their images ${o.nodeReport.total} (writes ${writes(o.nodeReport)}); refresh ${o.refresh.total} (writes ${writes(o.refresh)}); new node ${o.newNode.total} (writes ${writes(o.newNode)})`);

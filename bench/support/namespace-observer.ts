@@ -7,6 +7,15 @@ import { resilientWatch, type ResilientWatch } from './resilient-watch.js';
 
 export interface PodDone { node: string; images: string[]; at: number }
 
+/**
+ * When the bench first saw each step of a pod (ms): created (the Job controller), bound to its node
+ * (the scheduler), started (the node reports container statuses: kwok here, the kubelet on a real
+ * node), every image pulled. Where a node's wait goes.
+ */
+export interface PodTimeline { job: number; created: number; bound: number; started: number; pulled: number }
+
+export interface PodSteps { node: string; job: string; created: number; bound?: number; started?: number; pulled?: number }
+
 /** Every container of the pod runs or ran successfully (or the pod Succeeded): its images are on the node. */
 export function imagesPulled(pod: k8s.V1Pod): boolean {
   if (pod.status?.phase === 'Succeeded') return true;
@@ -24,6 +33,10 @@ export class NamespaceObserver {
   /** when each Job of `jobs` was first seen */
   readonly jobSeenAt: number[] = [];
   private readonly doneUids = new Set<string>();
+  /** Each pod's steps, by uid. */
+  readonly podSteps = new Map<string, PodSteps>();
+  /** When each Job was first seen, by name. */
+  readonly jobSeenByName = new Map<string, number>();
   private watches: ResilientWatch[] = [];
   private listeners: (() => void)[] = [];
 
@@ -40,6 +53,7 @@ export class NamespaceObserver {
       if (phase === 'ADDED' && !this.jobUids.has(uid)) {
         this.jobs.push(obj);
         this.jobSeenAt.push(Date.now());
+        if (!this.jobSeenByName.has(obj.metadata?.name ?? '')) this.jobSeenByName.set(obj.metadata?.name ?? '', Date.now());
       }
       this.jobUids.add(uid);
     }, log));
@@ -47,6 +61,15 @@ export class NamespaceObserver {
       const uid = obj.metadata?.uid;
       if (!uid) return;
       this.podUids.add(uid);
+      const now = Date.now();
+      let steps = this.podSteps.get(uid);
+      if (!steps) {
+        const job = (obj.metadata?.ownerReferences ?? []).find((o) => o.kind === 'Job')?.name ?? '';
+        this.podSteps.set(uid, (steps = { node: '', job, created: now }));
+      }
+      if (obj.spec?.nodeName) { steps.node = obj.spec.nodeName; steps.bound ??= now; }
+      if ((obj.status?.containerStatuses?.length ?? 0) > 0 || (obj.status?.phase && obj.status.phase !== 'Pending')) steps.started ??= now;
+      if (imagesPulled(obj)) steps.pulled ??= now;
       if (imagesPulled(obj) && !this.doneUids.has(uid)) {
         this.doneUids.add(uid);
         this.podsDone.push({ node: obj.spec?.nodeName ?? '', images: (obj.spec?.containers ?? []).map((c) => c.image ?? ''), at: Date.now() });
@@ -86,6 +109,18 @@ export class NamespaceObserver {
       this.listeners.push(listener);
       check();
     });
+  }
+
+  /**
+   * Seconds after t0 at which the bench saw, for the node's first pod created since `since`: its Job,
+   * the pod, its binding, its start and its images; NaN for a step not seen.
+   */
+  podTimeline(node: string, since: number, t0: number): PodTimeline | undefined {
+    const mine = [...this.podSteps.values()].filter((p) => p.node === node && p.created >= since).sort((a, b) => a.created - b.created);
+    const p = mine[0];
+    if (!p) return undefined;
+    const s = (t: number | undefined) => (t === undefined ? NaN : (t - t0) / 1000);
+    return { job: s(this.jobSeenByName.get(p.job)), created: s(p.created), bound: s(p.bound), started: s(p.started), pulled: s(p.pulled) };
   }
 
   stop(): void {

@@ -15,7 +15,7 @@ import { controlPlaneCpu, cpuDelta, waitForQuietControlPlane, type CpuByComponen
 import { deltaCounts, scrapeRequestTotals, total } from './apiserver-metrics.js';
 import { BenchController, chartIdentity, type ControllerSource } from './bench-controller.js';
 import { GROUP_LABEL, NODE_LABEL, groupOf, type BenchNodes } from './bench-nodes.js';
-import { NamespaceObserver, timeline, type Timeline } from './namespace-observer.js';
+import { NamespaceObserver, timeline, type PodTimeline, type Timeline } from './namespace-observer.js';
 import { sleep } from './pool.js';
 import { formatHeap, summariseHeap } from './heap-summary.js';
 import { runFloor } from '../strategies/floor.js';
@@ -40,6 +40,8 @@ export interface OursResult {
   createTimeline: Timeline;
   refreshSeconds: number;
   newNodeSeconds: number;
+  /** Seconds after the new node was Ready at which the bench saw its first pull pod's steps. */
+  newNodeSteps?: PodTimeline;
   newNodeError?: string;
   jobs: number;
   pods: number;
@@ -254,12 +256,14 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     const jobsBeforeJoin = observer.jobUids.size;
     const tj = Date.now();
     let newNodeSeconds = NaN;
+    let newNodeSteps: PodTimeline | undefined;
     let newNodeError: string | undefined;
     try {
       const joined = await env.nodes.join(env.kc, joiner, groupOf(0));
       const images = specs[0]!.spec.cacheSpec[0]!.images;
       const cachedAt = await observer.nodeCached(joiner, images, tj, Number(process.env.BENCH_NODE_TIMEOUT_MS ?? 120_000));
       newNodeSeconds = (cachedAt - joined.ready) / 1000;
+      newNodeSteps = observer.podTimeline(joiner, tj, joined.ready);
       if (process.env.BENCH_DEBUG) env.log(`joiner ${joiner}: POST at ${new Date(tj).toISOString()}, created ${new Date(joined.created).toISOString()}, Ready seen ${new Date(joined.ready).toISOString()}, cached ${new Date(cachedAt).toISOString()}`);
       await env.nodes.reportNodeImages(joiner, images);
     } catch (err) {
@@ -307,7 +311,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     return {
       jobs: jobTemplates,
       result: {
-        createSeconds, createTimeline, refreshSeconds, newNodeSeconds, newNodeError, jobs, pods, podsSucceeded, refreshJobs, newNodeJobs, create, nodeReport, refresh, newNode,
+        createSeconds, createTimeline, refreshSeconds, newNodeSeconds, ...(newNodeSteps ? { newNodeSteps } : {}), newNodeError, jobs, pods, podsSucceeded, refreshJobs, newNodeJobs, create, nodeReport, refresh, newNode,
         idleSeconds: w.idleSeconds, idle, refreshPeriodSeconds: w.refreshPeriodSeconds, refreshOn, refreshOnJobs,
         apiserverCreate: [...apiserver.entries()].sort((a, b) => b[1] - a[1]), apiserverCreateTotal: total(apiserver),
         peakRssBytes, readyRssBytes: ctrl.readyRssBytes(), heap, cpuCreateSeconds: cpuCreate, controlPlaneCpuCreate, cpuSeconds, statusBytes, finalStatus,
