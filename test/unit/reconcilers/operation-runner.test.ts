@@ -329,6 +329,29 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     expect(api2.deleted).to.have.length(1);
   });
 
+  it('the background deletes pause while an operation starts meanwhile (this cache\'s next one too), and go on when it ends', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const nodes = Array.from({ length: 20 }, (_, i) => node(`n${i}`));
+    const t = setup(api, nodes);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    t.sync(); t.completeAll();
+    // the first deletes are slow to answer: the cache's next operation (a joined node, say) starts meanwhile
+    let release!: () => void;
+    const slow = new Promise<void>((r) => { release = r; });
+    const fast = api.deleteJob.bind(api);
+    api.deleteJob = async (ns: string, name: string) => { await slow; return fast(ns, name); };
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Succeeded' });
+    t.runner.awaited.record('ns/ic', ['ns/next-job'], false);
+    release();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(api.deleted, 'the 8 deletes in flight ended; the other 12 wait').to.have.length(8);
+    t.runner.awaited.forget('ns/ic');
+    await t.runner.deletesSettled();
+    expect(api.deleted).to.have.length(20);
+  });
+
   it('lingeringJobNames: the names of gone Jobs (or Jobs of another uid) whose pods remain', () => {
     const pod = (name: string, job: string, uid: string, ns = 'ns'): V1Pod => ({ metadata: { name, namespace: ns, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job, uid }] } });
     const job = (name: string, uid: string): V1Job => ({ metadata: { name, namespace: 'ns', uid } });
