@@ -5,6 +5,9 @@
 // controller reads a few fields of it. Each projection below copies exactly the fields its readers use
 // (listed per field; test/unit/kube/informer-transforms.test.ts runs the readers on projected objects),
 // so a field a reader starts to use must be added here, or the reader sees it missing.
+// Every event gives a new object, and no reader changes one: the planners keep what they read of a node,
+// a Job and its pods beside the object itself (planning/operation-plan.ts, operation-progress.ts), so an
+// object changed in place would be read as it was.
 import type * as k8s from '@kubernetes/client-node';
 
 /** metadata without managedFields (no reader; the largest part of most objects). */

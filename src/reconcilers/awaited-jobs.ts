@@ -89,6 +89,11 @@ export class AwaitedJobs {
     return false;
   }
 
+  /** True when an operation of any cache is in progress. */
+  anyInProgress(): boolean {
+    return this.byCache.size > 0;
+  }
+
   /** For tests and metrics: how many Jobs of the cache are still awaited. */
   runningOf(cache: string): number | undefined {
     return this.byCache.get(cache)?.running.size;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
-import { DELETE_DEFER_MAX_MS, OperationRunner, inBatches, lingeringJobNames, type RunnerSettings } from '../../../src/reconcilers/operation-runner.js';
+import { DELETE_BACKLOG_MAX_PODS, DELETE_BACKLOG_STUCK_MS, DELETE_DEFER_MAX_MS, OperationRunner, inBatches, lingeringJobNames, lingeringPods, type RunnerSettings } from '../../../src/reconcilers/operation-runner.js';
 import { ImageCacheReconciler, PendingTriggers } from '../../../src/reconcilers/imagecache-reconciler.js';
 import { StatusWriter } from '../../../src/status/status-writer.js';
 import type { EventRecorder } from '../../../src/status/event-recorder.js';
@@ -85,7 +85,7 @@ function setup(api: FakeApi, nodes: V1Node[], over: Partial<RunnerSettings> = {}
     sync: () => { watched = structuredClone(api.jobs); index.set('ns/ic', structuredClone(api.cache)); },
     /** every pod of every Job completes */
     completeAll: () => {
-      for (const j of api.jobs) pods.push({ metadata: { name: `${j.metadata!.name}-p`, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Succeeded' } });
+      for (const j of api.jobs) pods.push({ metadata: { name: `${j.metadata!.name}-p`, namespace: j.metadata!.namespace, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Succeeded' } });
     },
   };
 }
@@ -327,6 +327,56 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     clock += DELETE_DEFER_MAX_MS;
     await t2.runner.deletesSettled();
     expect(api2.deleted).to.have.length(1);
+  });
+
+  it('the background deletes pause while an operation starts meanwhile (this cache\'s next one too), and go on when it ends', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const nodes = Array.from({ length: 20 }, (_, i) => node(`n${i}`));
+    const t = setup(api, nodes);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    t.sync(); t.completeAll();
+    // the first deletes are slow to answer: the cache's next operation (a joined node, say) starts meanwhile
+    let release!: () => void;
+    const slow = new Promise<void>((r) => { release = r; });
+    const fast = api.deleteJob.bind(api);
+    let sent = 0;
+    api.deleteJob = async (ns: string, name: string) => { sent += 1; await slow; return fast(ns, name); };
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Succeeded' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sent, 'eight at a time').to.equal(8);
+    t.runner.awaited.record('ns/ic', ['ns/next-job'], false);
+    release();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(api.deleted, 'the 8 deletes in flight ended; the other 12 wait').to.have.length(8);
+    t.runner.awaited.forget('ns/ic');
+    await t.runner.deletesSettled();
+    expect(api.deleted).to.have.length(20);
+  });
+
+  it('the clean-up keeps at most DELETE_BACKLOG_MAX_PODS pods of deleted Jobs going: it deletes at the pace their pods go', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const t = setup(api, Array.from({ length: 30 }, (_, i) => node(`n${i}`)));
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    t.sync(); t.completeAll();
+    // the watch shows each delete at once; the pods stay until the test removes them (the garbage collector)
+    const fast = api.deleteJob.bind(api);
+    api.deleteJob = async (ns: string, name: string) => { await fast(ns, name); t.sync(); };
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Succeeded' });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(api.deleted, 'held at the backlog bound').to.have.length(DELETE_BACKLOG_MAX_PODS);
+    t.pods.splice(0, t.pods.length, ...t.pods.filter((p) => !api.deleted.includes(p.metadata!.ownerReferences![0]!.name)));
+    await t.runner.deletesSettled();
+    expect(api.deleted).to.have.length(30);
+    const now = Date.now();
+    expect(lingeringPods(t.pods, api.jobs, now)).to.equal(30 - DELETE_BACKLOG_MAX_PODS);
+    // a pod marked for deletion long ago is stuck (its node gone): not a backlog
+    t.pods[0]!.metadata!.deletionTimestamp = new Date(now - DELETE_BACKLOG_STUCK_MS - 1);
+    t.pods[1]!.metadata!.deletionTimestamp = new Date(now - 1_000);
+    expect(lingeringPods(t.pods, api.jobs, now)).to.equal(30 - DELETE_BACKLOG_MAX_PODS - 1);
   });
 
   it('lingeringJobNames: the names of gone Jobs (or Jobs of another uid) whose pods remain', () => {
