@@ -22,7 +22,7 @@ import { AuditLog } from './support/audit-log.js';
 import { clusterDirOfAuditLog } from './support/control-plane-cpu.js';
 import { BenchNodes } from './support/bench-nodes.js';
 import { runFloorScenario, runOriginalScenario, runOurs, scenarioKey, type BenchEnv } from './support/scenario.js';
-import { medianRatio, resultsMarkdown, sortedScenarios, summaryLines, type BenchReport, type Machine, type ScenarioReport } from './report/results-md.js';
+import { medianRatio, mergeReports, resultsMarkdown, sortedScenarios, summaryLines, type BenchReport, type Machine, type ScenarioReport } from './report/results-md.js';
 import { chartSvg, type Series } from './report/chart-svg.js';
 import { haveRsvgConvert, svgToPng } from './report/png.js';
 import { parseBenchArgs, scenarioList, type BenchArgs } from './support/bench-args.js';
@@ -100,6 +100,12 @@ function writeResults(rep: BenchReport, a: BenchArgs): { out: string; done: Benc
 
 async function main(): Promise<void> {
   const a = parseBenchArgs(process.argv.slice(2));
+  if (a.merge.length > 0) {
+    const merged = mergeReports(a.merge.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as BenchReport));
+    const { out } = writeResults(merged, { ...a, include: undefined });
+    log(`merged ${a.merge.length} results files: ${path.relative(ROOT, out)}.{md,json,svg,png}`);
+    return;
+  }
   const auditFile = execFileSync(path.join(ROOT, 'bench', 'cluster.sh'), ['audit'], { env: process.env }).toString().trim();
   const kc = adminKubeConfig();
   await ensureCrd();

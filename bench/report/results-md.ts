@@ -92,3 +92,21 @@ export function resultsMarkdown(rep: BenchReport): string {
   for (const r of rep.scenarios) out.push('```', ...summaryLines(r), '```', '');
   return out.join('\n');
 }
+
+/**
+ * --merge: the scenarios of several results files in one (a later file's replaces an earlier file's of
+ * the same key); each row says where it comes from. The machine is the last file's.
+ */
+export function mergeReports(reports: readonly BenchReport[]): BenchReport {
+  const byKey = new Map<string, ScenarioReport[]>();
+  for (const rep of reports) {
+    const mine = new Map<string, ScenarioReport[]>();
+    for (const r of rep.scenarios) {
+      const k = `${r.scenario.nodes}x${r.scenario.images}x${r.scenario.caches}`;
+      mine.set(k, [...(mine.get(k) ?? []), { ...r, from: r.from ?? `${rep.machine.date} (commit ${rep.machine.commit})` }]);
+    }
+    for (const [k, rows] of mine) byKey.set(k, rows);
+  }
+  const last = reports[reports.length - 1]!;
+  return { machine: last.machine, args: reports.map((r) => r.args).join(' + '), scenarios: sortedScenarios([...byKey.values()].flat()) };
+}

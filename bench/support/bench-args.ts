@@ -29,6 +29,11 @@ export interface BenchArgs {
   scenarios?: string[];
   /** results JSONs of earlier runs whose original's-strategy figures fill the scenarios not measured here (the first file that has a scenario's wins) */
   originalFrom: string[];
+  /**
+   * No measurement: the results JSONs to combine into --out (a later file's scenario replaces an
+   * earlier file's of the same nodes x images x caches), e.g. a full matrix and a rerun of some rows.
+   */
+  merge: string[];
   /** results JSON of an earlier run whose scenarios are put before this run's in the results */
   include?: string;
 }
@@ -60,6 +65,7 @@ export const DEFAULTS: BenchArgs = {
   heapSnapshot: false,
   floorConcurrency: 32,
   originalFrom: [],
+  merge: [],
 };
 
 function list(flag: string, v: string, min: number): number[] {
@@ -79,7 +85,7 @@ function keys(flag: string, v: string, parts: number): string[] {
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const a: BenchArgs = { ...DEFAULTS, controllerArgs: [], controllerNodeOptions: [], originalFrom: [] };
+  const a: BenchArgs = { ...DEFAULTS, controllerArgs: [], controllerNodeOptions: [], originalFrom: [], merge: [] };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     const eq = raw.indexOf('=');
@@ -117,8 +123,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case 'scenarios': a.scenarios = keys(flag, value(), 3); break;
       case 'original-from': a.originalFrom.push(...value().split(',').filter(Boolean)); break;
       case 'include': a.include = value(); break;
+      case 'merge': a.merge.push(...value().split(',').filter(Boolean)); break;
       default:
-        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --floor-concurrency, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-node-option, --controller-from, --heap-snapshot, --repeat, --scenarios, --original-from, --include`);
+        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --floor-concurrency, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-node-option, --controller-from, --heap-snapshot, --repeat, --scenarios, --original-from, --include, --merge`);
     }
   }
   if ([...a.caches, ...(a.scenarios ?? []).map((k) => Number(k.split('x')[2]))].some((c) => c !== 1 && c !== 10)) throw new Error('--caches: 1 or 10 (each cache of the 10-cache scenario selects one of the 10 node groups)');

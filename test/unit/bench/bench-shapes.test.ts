@@ -4,7 +4,7 @@ import { recreatableJob } from '../../../bench/strategies/floor.js';
 import { originalPullJob, presentOnNode } from '../../../bench/strategies/original.js';
 import { imagesPulled, timeline } from '../../../bench/support/namespace-observer.js';
 import { chartSvg, niceStep } from '../../../bench/report/chart-svg.js';
-import { medianRatio, ratio, resultsMarkdown, sortedScenarios, type BenchReport, type ScenarioReport } from '../../../bench/report/results-md.js';
+import { medianRatio, mergeReports, ratio, resultsMarkdown, sortedScenarios, type BenchReport, type ScenarioReport } from '../../../bench/report/results-md.js';
 import type { ImageCache } from '../../../src/api/imagecache.js';
 
 describe('bench: the floor re-creates the controller\'s Jobs', () => {
@@ -132,6 +132,20 @@ describe('bench: timeline of a phase', () => {
     expect(timeline([500, 1500, 3000], [2000, 4500], 1000)).to.deep.equal({ firstJobSeconds: 0.5, lastJobSeconds: 2, lastPulledSeconds: 3.5 });
     expect(timeline([], [], 0).lastJobSeconds).to.be.NaN;
     expect(timeline([5], [5], 10).lastPulledSeconds).to.be.NaN;
+  });
+});
+
+describe('bench: --merge', () => {
+  it('combines results files: a later file\'s scenario replaces an earlier one\'s, each row says where it comes from', () => {
+    const machine = (date: string, commit: string) => ({ cores: 2, memoryGiB: 24, cpuModel: 'cpu', kubernetes: 'v1.34.4', commit, node: 'v22', date, loadAvg: '1' });
+    const r = (nodes: number, images: number, tag: string, run?: number): ScenarioReport => ({ scenario: { nodes, images, caches: 1 }, run, error: tag });
+    const full: BenchReport = { machine: machine('d1', 'aaa'), args: 'full', scenarios: [r(100, 10, 'old'), r(500, 10, 'old'), r(1000, 50, 'old')] };
+    const rerun: BenchReport = { machine: machine('d2', 'bbb'), args: 'rerun', scenarios: [r(1000, 50, 'new', 1), r(1000, 50, 'new', 2), r(500, 10, 'new')] };
+    const m = mergeReports([full, rerun]);
+    expect(m.scenarios.map((x) => [x.scenario.nodes, x.scenario.images, x.error, x.run ?? 0, x.from])).to.deep.equal([
+      [100, 10, 'old', 0, 'd1 (commit aaa)'], [500, 10, 'new', 0, 'd2 (commit bbb)'], [1000, 50, 'new', 1, 'd2 (commit bbb)'], [1000, 50, 'new', 2, 'd2 (commit bbb)'],
+    ]);
+    expect(m.machine.commit).to.equal('bbb');
   });
 });
 
