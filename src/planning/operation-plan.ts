@@ -190,7 +190,7 @@ function planNode(node: V1Node, input: PlanInput, policy: TargetingPolicy): Node
       break;
   }
   const part: NodePlan = {};
-  if (work.pulls.length + work.deletes.length + work.alreadyPresent.length + work.invalid.length > 0) {
+  if (count(work) > 0) {
     for (const list of [work.pulls, work.deletes, work.alreadyPresent]) for (const w of list) Object.freeze(Object.freeze(w).specImages);
     for (const i of work.invalid) Object.freeze(Object.freeze(i.work).specImages);
     part.work = Object.freeze(work);

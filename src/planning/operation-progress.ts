@@ -296,10 +296,6 @@ function workKeys(node: NodeWork): WorkKeys {
  */
 const nodeResults = new WeakMap<NodeWork, { coverage: NodeCoverage; results: readonly PairResult[] }>();
 
-function sameCoverage(a: NodeCoverage, b: NodeCoverage): boolean {
-  return sameItems(a, b);
-}
-
 /** Compares the plan with the Jobs: results per pair, the Jobs to create, and when to look again. */
 export function operationProgress(input: ProgressInput): Progress {
   const { byNode, settled, podless, lost, nextDeadline } = jobResults(input);
@@ -316,7 +312,7 @@ export function operationProgress(input: ProgressInput): Progress {
     });
     const coverage = byNode.get(node.node) ?? [];
     const known = nodeResults.get(node);
-    if (known && sameCoverage(known.coverage, coverage)) {
+    if (known && sameItems(known.coverage, coverage)) {
       for (const r of known.results) results.push(r);
       continue;
     }

@@ -83,12 +83,6 @@ export class AwaitedJobs {
     return a.creating ? 'soon' : 'later';
   }
 
-  /** True when an operation of another cache than this one is in progress (a pass recorded, no end yet). */
-  inProgressOtherThan(cache: string): boolean {
-    for (const k of this.byCache.keys()) if (k !== cache) return true;
-    return false;
-  }
-
   /** True when an operation of any cache is in progress. */
   anyInProgress(): boolean {
     return this.byCache.size > 0;
