@@ -27,6 +27,18 @@ export interface CreateFailure {
   message: string;
 }
 
+/**
+ * The Job controller's FailedCreate messages of failures it retries itself (the API server unreachable,
+ * overloaded or timing out): its pod comes later, so they are no reason to fail the Job's images.
+ * Anything else (Pod Security, quota, an invalid pod) is taken as the reason the pod cannot be created.
+ */
+const TRANSIENT_CREATE_FAILURE = /connection refused|connection reset|i\/o timeout|TLS handshake timeout|context deadline exceeded|http2: client connection lost|\bEOF\b|Timeout: request did not complete|the server is currently unable to handle the request|the server was unable to return a response|has received too many requests|etcdserver: /i;
+
+/** Whether a FailedCreate message says why the pod cannot be created, rather than a failure the Job controller retries. */
+export function createFailureIsFinal(message: string): boolean {
+  return !TRANSIENT_CREATE_FAILURE.test(message);
+}
+
 /** A Job to create: the work of one node, one action, at most maxImagesPerJob images. */
 export interface JobRequest {
   node: NodeWork;

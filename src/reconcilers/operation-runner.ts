@@ -12,7 +12,7 @@ import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ImageCache, ImageCacheStatus, OperationRecord } from '../api/imagecache.js';
 import { Status } from '../api/constants.js';
 import { planOperation, type Action, type NodeWork, type OperationPlan, type PullPolicy } from '../planning/operation-plan.js';
-import { operationProgress, pairKey, registryOf, type CreateFailure, type JobRequest, type Throttle } from '../planning/operation-progress.js';
+import { createFailureIsFinal, operationProgress, pairKey, registryOf, type CreateFailure, type JobRequest, type Throttle } from '../planning/operation-progress.js';
 import {
   cacheCounts, cacheStatusFields, carriedFailures, processingStatus,
   type CacheScope, type FailureLimits, type PairResult,
@@ -357,6 +357,8 @@ export class OperationRunner {
         for (const e of await this.deps.api.jobCreateFailures(ns)) {
           const name = e.involvedObject?.name ?? '';
           if (!wanted.has(name) || this.tracker.createFailures.has(name)) continue;
+          // the API server was unreachable or overloaded: the Job controller retries, its pod comes later
+          if (!createFailureIsFinal(e.message ?? '')) continue;
           this.tracker.createFailures.set(name, { reason: 'FailedCreate', message: e.message ?? `the Job controller could not create a pod of Job ${name}` });
           found = true;
         }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import { planOperation, type PlanInput } from '../../../src/planning/operation-plan.js';
-import { operationProgress, podStarted, PODLESS_GRACE_MS, type JobRequest, type ProgressInput } from '../../../src/planning/operation-progress.js';
+import { createFailureIsFinal, operationProgress, podStarted, PODLESS_GRACE_MS, type JobRequest, type ProgressInput } from '../../../src/planning/operation-progress.js';
 import { buildPullJob, type JobSettings } from '../../../src/jobs/job-factory.js';
 import type { ImageCache } from '../../../src/api/imagecache.js';
 
@@ -273,6 +273,14 @@ describe('operationProgress (pure)', () => {
       expect(p.podlessJobs).to.deep.equal([]);
       expect(p.create).to.deep.equal([]);
     }
+  });
+
+  it('createFailureIsFinal: Pod Security, quota, invalid pods are; an unreachable or overloaded API server is not', () => {
+    expect(createFailureIsFinal('Error creating: pods "p" is forbidden: violates PodSecurity "restricted:latest"')).to.equal(true);
+    expect(createFailureIsFinal('Error creating: pods "p" is forbidden: exceeded quota: q, requested: pods=1')).to.equal(true);
+    expect(createFailureIsFinal('Error creating: Post "https://10.0.0.1:6443/api/v1/namespaces/ns/pods": dial tcp 10.0.0.1:6443: connect: connection refused')).to.equal(false);
+    expect(createFailureIsFinal('Error creating: Timeout: request did not complete within requested timeout - context deadline exceeded')).to.equal(false);
+    expect(createFailureIsFinal('Error creating: the server is currently unable to handle the request (post pods)')).to.equal(false);
   });
 
   it('podStarted: a phase past Pending or any container status', () => {

@@ -52,7 +52,9 @@ class FakeApi {
   }
   async getJob(_ns: string, name: string) { return this.jobs.find((j) => j.metadata!.name === name); }
   async deleteJob(_ns: string, name: string) { this.deleted.push(name); this.jobs = this.jobs.filter((j) => j.metadata!.name !== name); }
-  async jobCreateFailures() { return []; }
+  /** FailedCreate Events of the Job controller (involvedObject.name, message). */
+  createFailureEvents: { involvedObject: { name: string }; message: string }[] = [];
+  async jobCreateFailures() { return this.createFailureEvents; }
   async createEvent() {}
 }
 
@@ -179,6 +181,27 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     const f = api.cache.status!.failures!['x.io/a:1']![0]!;
     expect(f.reason).to.equal('FailedCreate');
     expect(f.message).to.contain('exceeded quota');
+  });
+
+  it('a FailedCreate the Job controller retries (API server unreachable) does not fail the node; one that says why does', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const t = setup(api, [node('n1')]);
+    let clock = Date.now();
+    (t.runner as unknown as { deps: { now: () => Date } }).deps.now = () => new Date(clock);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    t.sync();
+    const job = api.jobs[0]!.metadata!.name!;
+    api.createFailureEvents = [{ involvedObject: { name: job }, message: 'Error creating: Post "https://127.0.0.1:6443/api/v1/namespaces/ns/pods": dial tcp 127.0.0.1:6443: connect: connection refused' }];
+    clock += 3_000;
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Processing' });
+    api.createFailureEvents.push({ involvedObject: { name: job }, message: 'Error creating: pods "p" is forbidden: violates PodSecurity "restricted:latest"' });
+    clock += 6_000;
+    await t.reconciler.reconcile('ns/ic'); // finds the reason
+    await t.reconciler.reconcile('ns/ic'); // and fails the node with it
+    expect(api.cache.status).to.include({ status: 'Failed' });
+    expect(api.cache.status!.failures!['x.io/a:1']![0]!.message).to.contain('violates PodSecurity');
   });
 
   it('purge with a refresh asked for together: both annotations removed, no refresh afterwards', async () => {
