@@ -137,7 +137,7 @@ async function main(): Promise<void> {
       try {
         const ours = await runOurs(env, s, windows, a.controllerArgs);
         r.ours = ours.result;
-        if (a.floor) r.floor = await runFloorScenario(env, s, ours.jobs, a.floorConcurrency);
+        if (a.floor) r.floor = await runFloorScenario(env, s, ours.jobs, a.floorConcurrency, ours.result.joinAfterSeconds !== undefined ? { afterSeconds: ours.result.joinAfterSeconds } : undefined);
         if (a.original.includes(`${s.nodes}x${s.images}`) && s.caches === 1) r.original = await runOriginalScenario(env, s);
       } catch (err) {
         r.error = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;

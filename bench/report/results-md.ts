@@ -60,6 +60,10 @@ export function summaryLines(r: ScenarioReport): string[] {
   if (r.floor) {
     lines.push(`  floor: ${r.floor.jobs} Jobs in ${f1(r.floor.seconds)} s (first created at ${f1(r.floor.timeline.firstJobSeconds)} s, last at ${f1(r.floor.timeline.lastJobSeconds)} s; ${r.floor.requests.total} requests of its own, ${r.floor.apiserverTotal} at the apiserver from every client)`);
     if (r.floor.controlPlaneCpu) lines.push(`  floor: control plane: ${formatCpu(r.floor.controlPlaneCpu, r.floor.seconds)}`);
+    if (r.floor.newNodeSeconds !== undefined || r.floor.newNodeError) {
+      const t = r.floor.newNodeSteps;
+      lines.push(`  floor: new node (joined ${f1(o?.joinAfterSeconds)} s after the create, as ours'; its Job created at Ready) Ready -> cached ${f1(r.floor.newNodeSeconds)} s${r.floor.newNodeError ? `: ${r.floor.newNodeError}` : ''}${t ? `; pod created ${f1(t.created)}, bound ${f1(t.bound)}, started ${f1(t.started)}, images pulled ${f1(t.pulled)}` : ''}`);
+    }
     lines.push(`  ours/floor = ${f2(ratio(o?.createSeconds, r.floor.seconds))}`);
   }
   if (r.original) {
@@ -76,8 +80,8 @@ export function resultsMarkdown(rep: BenchReport): string {
   out.push('# Cluster-scale bench: results', '');
   out.push(`Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB.toFixed(1)} GiB memory, load average at start ${m.loadAvg}; Kubernetes ${m.kubernetes} (local control plane, kwok nodes, instant pulls); Node.js ${m.node}; commit ${m.commit}; ${m.date}.`);
   out.push(`Command: \`${rep.args}\`. How to read it: [docs/benchmark.md](../../docs/benchmark.md).`, '');
-  out.push('| nodes | images | caches | ours create → Succeeded s | floor s | ours/floor | original s | original/ours | refresh (unchanged) s | new node Ready → cached s | Jobs | pods | controller requests (create) | per node | 404 | 409 | idle writes (refresh off) | writes in one refresh period | RSS MiB ready / peak | CPU s (create) | status B |');
-  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|');
+  out.push('| nodes | images | caches | ours create → Succeeded s | floor s | ours/floor | original s | original/ours | refresh (unchanged) s | new node Ready → cached s | floor new node s | Jobs | pods | controller requests (create) | per node | 404 | 409 | idle writes (refresh off) | writes in one refresh period | RSS MiB ready / peak | CPU s (create) | status B |');
+  out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|');
   for (const r of rep.scenarios) {
     const s = r.scenario;
     const o = r.ours;
@@ -85,7 +89,7 @@ export function resultsMarkdown(rep: BenchReport): string {
       out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | failed: ${(r.error ?? '').replace(/\|/g, '/').slice(0, 120)} |${' – |'.repeat(17)}`);
       continue;
     }
-    out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | ${f1(o.createSeconds)} | ${f1(r.floor?.seconds)} | ${f2(ratio(o.createSeconds, r.floor?.seconds))} | ${f1(r.original?.seconds)}${r.original?.from ? ' †' : ''} | ${f2(ratio(r.original?.seconds, o.createSeconds))} | ${f1(o.refreshSeconds)} | ${f1(o.newNodeSeconds)} | ${o.jobs} | ${o.pods} | ${o.create.total} | ${f2(o.create.total / s.nodes)} | ${o.create.notFound} | ${o.create.conflict} | ${o.idle ? `${o.idle.writes} in ${o.idleSeconds} s` : '–'} | ${o.refreshOn ? `${o.refreshOn.writes} in ${o.refreshPeriodSeconds} s` : '–'} | ${f1(o.readyRssBytes / MiB)} / ${f1(o.peakRssBytes / MiB)} | ${f1(o.cpuCreateSeconds)} | ${o.statusBytes} |`);
+    out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | ${f1(o.createSeconds)} | ${f1(r.floor?.seconds)} | ${f2(ratio(o.createSeconds, r.floor?.seconds))} | ${f1(r.original?.seconds)}${r.original?.from ? ' †' : ''} | ${f2(ratio(r.original?.seconds, o.createSeconds))} | ${f1(o.refreshSeconds)} | ${f1(o.newNodeSeconds)} | ${f1(r.floor?.newNodeSeconds)} | ${o.jobs} | ${o.pods} | ${o.create.total} | ${f2(o.create.total / s.nodes)} | ${o.create.notFound} | ${o.create.conflict} | ${o.idle ? `${o.idle.writes} in ${o.idleSeconds} s` : '–'} | ${o.refreshOn ? `${o.refreshOn.writes} in ${o.refreshPeriodSeconds} s` : '–'} | ${f1(o.readyRssBytes / MiB)} / ${f1(o.peakRssBytes / MiB)} | ${f1(o.cpuCreateSeconds)} | ${o.statusBytes} |`);
   }
   if (rep.scenarios.some((r) => r.original?.from)) out.push('', '† the original\'s strategy measured in an earlier run on the same cluster (its figures do not depend on this project\'s code): see the scenario below.');
   out.push('', '## Per scenario', '');

@@ -18,7 +18,7 @@ import { GROUP_LABEL, NODE_LABEL, groupOf, type BenchNodes } from './bench-nodes
 import { NamespaceObserver, timeline, type PodTimeline, type Timeline } from './namespace-observer.js';
 import { sleep } from './pool.js';
 import { formatHeap, summariseHeap } from './heap-summary.js';
-import { runFloor } from '../strategies/floor.js';
+import { recreatableJob, runFloor } from '../strategies/floor.js';
 import { OriginalStrategy } from '../strategies/original.js';
 
 export interface Scenario { nodes: number; images: number; caches: number }
@@ -43,6 +43,8 @@ export interface OursResult {
   /** Seconds after the new node was Ready at which the bench saw its first pull pod's steps. */
   newNodeSteps?: PodTimeline;
   newNodeError?: string;
+  /** Seconds from every status final (create) to the new node's create: the floor's node joins as late. */
+  joinAfterSeconds?: number;
   jobs: number;
   pods: number;
   /** pods seen with their images pulled by the time every cache of the create phase was final */
@@ -75,7 +77,17 @@ export interface OursResult {
   finalStatus: string[];
 }
 
-export interface FloorFigures { seconds: number; jobs: number; failed: number; timeline: Timeline; requests: Requests; apiserverTotal: number; controlPlaneCpu?: CpuByComponent }
+export interface FloorFigures {
+  seconds: number; jobs: number; failed: number; timeline: Timeline; requests: Requests; apiserverTotal: number; controlPlaneCpu?: CpuByComponent;
+  /**
+   * A node joining as long after the floor's create as ours' did after its create (the same node status
+   * reports in between), its Job created at Ready: Ready -> its images pulled. What the control plane
+   * itself allows a new node while it is still catching up with the create (the Job controller's queue).
+   */
+  newNodeSeconds?: number;
+  newNodeSteps?: PodTimeline;
+  newNodeError?: string;
+}
 export interface OriginalFigures {
   seconds: number; jobs: number; pods: number; requests: Requests; apiserverTotal: number; status: string;
   /** set when the figures come from an earlier run (--original-from): its date and commit */
@@ -255,6 +267,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     mark = env.audit.mark();
     const jobsBeforeJoin = observer.jobUids.size;
     const tj = Date.now();
+    const joinAfterSeconds = (tj - created.at) / 1000;
     let newNodeSeconds = NaN;
     let newNodeSteps: PodTimeline | undefined;
     let newNodeError: string | undefined;
@@ -311,7 +324,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     return {
       jobs: jobTemplates,
       result: {
-        createSeconds, createTimeline, refreshSeconds, newNodeSeconds, ...(newNodeSteps ? { newNodeSteps } : {}), newNodeError, jobs, pods, podsSucceeded, refreshJobs, newNodeJobs, create, nodeReport, refresh, newNode,
+        createSeconds, createTimeline, refreshSeconds, newNodeSeconds, ...(newNodeSteps ? { newNodeSteps } : {}), newNodeError, joinAfterSeconds, jobs, pods, podsSucceeded, refreshJobs, newNodeJobs, create, nodeReport, refresh, newNode,
         idleSeconds: w.idleSeconds, idle, refreshPeriodSeconds: w.refreshPeriodSeconds, refreshOn, refreshOnJobs,
         apiserverCreate: [...apiserver.entries()].sort((a, b) => b[1] - a[1]), apiserverCreateTotal: total(apiserver),
         peakRssBytes, readyRssBytes: ctrl.readyRssBytes(), heap, cpuCreateSeconds: cpuCreate, controlPlaneCpuCreate, cpuSeconds, statusBytes, finalStatus,
@@ -329,8 +342,11 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
   }
 }
 
-/** The floor: the controller's own Jobs of the create phase, created directly and waited for. */
-export async function runFloorScenario(env: BenchEnv, s: Scenario, templates: k8s.V1Job[], concurrency = 32): Promise<FloorFigures> {
+/** When the floor's new node joins: as long after its create as ours' did, with the same node status reports first. */
+export interface FloorJoin { afterSeconds: number }
+
+/** The floor: the controller's own Jobs of the create phase, created directly and waited for; then a new node (`join`). */
+export async function runFloorScenario(env: BenchEnv, s: Scenario, templates: k8s.V1Job[], concurrency = 32, join?: FloorJoin): Promise<FloorFigures> {
   const core = env.kc.makeApiClient(k8s.CoreV1Api);
   const ns = await createNamespace(core, 'kfb-floor');
   const id = await chartIdentity(env.kc, ns, 'kfb-floor');
@@ -338,24 +354,54 @@ export async function runFloorScenario(env: BenchEnv, s: Scenario, templates: k8
   // the API server encoded and sent every Job event for ours' run only (a 500-node floor took 16.3 s
   // without it, 18.3 s with it)
   const observer = await new NamespaceObserver(env.kc, ns).start();
+  const joiner = `kfb-floor-join-${joiners++}-${ns.slice(-4)}`;
   try {
     env.log(`floor ${scenarioKey(s)}: ${templates.length} Jobs, ${concurrency} creates in flight`);
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(id.kubeconfig);
     const mark = env.audit.mark();
+    // the floor's node status reports below are writes, as ours' were: the nodes start with none
+    if (join) await env.nodes.reportImages(() => [], s.nodes);
     const before = await scrapeRequestTotals(env.kc);
     await quiet(env, `floor ${scenarioKey(s)}`);
     const cp0 = env.clusterDir ? controlPlaneCpu(env.clusterDir) : undefined;
     const t0 = Date.now();
     const r = await runFloor(kc, ns, templates, concurrency);
+    const done = Date.now();
     const cp = cp0 && env.clusterDir ? cpuDelta(cp0, controlPlaneCpu(env.clusterDir)) : undefined;
     const after = await scrapeRequestTotals(env.kc);
-    const requests = await requestsBetween(env, mark, id.user, t0, Date.now());
-    return { ...r, requests, apiserverTotal: total(deltaCounts(before, after)), ...(cp ? { controlPlaneCpu: cp } : {}) };
+    const requests = await requestsBetween(env, mark, id.user, t0, done);
+    const figures: FloorFigures = { ...r, requests, apiserverTotal: total(deltaCounts(before, after)), ...(cp ? { controlPlaneCpu: cp } : {}) };
+    if (join && templates[0]) Object.assign(figures, await floorNewNode(env, s, kc, ns, observer, templates, joiner, done + join.afterSeconds * 1000));
+    return figures;
   } finally {
     observer.stop();
+    await env.nodes.deleteNode(joiner);
     await cleanupNamespace(env, ns);
     await id.cleanup();
+  }
+}
+
+/** The floor's new node: the nodes report their images (as in ours' run), the node joins at `joinAt`, its Job is created at Ready. */
+async function floorNewNode(env: BenchEnv, s: Scenario, kc: k8s.KubeConfig, ns: string, observer: NamespaceObserver, templates: k8s.V1Job[], joiner: string, joinAt: number): Promise<Pick<FloorFigures, 'newNodeSeconds' | 'newNodeSteps' | 'newNodeError'>> {
+  const template = templates[0]!;
+  const images = (template.spec?.template.spec?.containers ?? []).map((c) => c.image ?? '');
+  await env.nodes.reportImages(() => images, s.nodes);
+  await sleep(Math.max(0, joinAt - Date.now()));
+  env.log(`floor ${scenarioKey(s)}: new node`);
+  const tj = Date.now();
+  try {
+    const joined = await env.nodes.join(env.kc, joiner, groupOf(0));
+    const job = recreatableJob(template, ns, templates.length);
+    job.spec!.template.spec!.nodeSelector = { 'kubernetes.io/hostname': joiner };
+    await kc.makeApiClient(k8s.BatchV1Api).createNamespacedJob({ namespace: ns, body: job });
+    const cachedAt = await observer.nodeCached(joiner, images, tj, Number(process.env.BENCH_NODE_TIMEOUT_MS ?? 120_000));
+    const steps = observer.podTimeline(joiner, tj, joined.ready);
+    return { newNodeSeconds: (cachedAt - joined.ready) / 1000, ...(steps ? { newNodeSteps: steps } : {}) };
+  } catch (err) {
+    const newNodeError = err instanceof Error ? err.message : String(err);
+    env.log(`floor ${scenarioKey(s)}: ${newNodeError}`);
+    return { newNodeError };
   }
 }
 
