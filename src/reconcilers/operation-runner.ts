@@ -22,6 +22,7 @@ import { ConditionType, EXPOSURE_MESSAGE, EXPOSURE_REASON, SECRET_NOT_FOUND_REAS
 import type { TargetingPolicy } from '../planning/node-selection.js';
 import { retiringAfter } from '../planning/workload-images.js';
 import { buildDeleteJob, buildPullJob, type JobSettings } from '../jobs/job-factory.js';
+import { jobFinished } from '../jobs/job-results.js';
 import { LABEL_ACTION, LABEL_CACHE_NAMESPACE, LABEL_CACHE_UID, LABEL_OPERATION, labelValue, readJobWork } from '../jobs/job-labels.js';
 import { selectCriSocket } from '../cri/runtime-socket.js';
 import { isUnsatisfiable, type ImageCacheApi } from '../kube/imagecache-api.js';
@@ -91,9 +92,18 @@ const CREATE_PARALLELISM = 32;
 export const COUNTS_WRITE_INTERVAL_MS = 1_000;
 /**
  * A finished operation's Jobs are deleted while no operation is in progress (they wait for one to end,
- * and pause when one starts), for at most this long in all: after it they are deleted anyway.
+ * and pause when one starts), for at most this long from the start of the clean-up or of the stretch of
+ * operations that began after it (a node that joined): after it they are deleted anyway.
  */
 export const DELETE_DEFER_MAX_MS = 60_000;
+/**
+ * ... and while the Job controller has not yet marked ended the Jobs whose pods have ended (its queue is
+ * behind), for at most this long in all. It marks each Job with 2-3 writes after its pod ends: after a
+ * 1,000-node x 50-image create it was still 90 s behind when the status was final, and deletes made
+ * meanwhile (with the garbage collector's pod deletes) halved its pace. A node that joined then waited
+ * 35 s for its pod behind that queue; 1-2 s with this wait.
+ */
+export const DELETE_JOB_CONTROLLER_WAIT_MAX_MS = 180_000;
 const DELETE_DEFER_POLL_MS = 250;
 /**
  * The clean-up keeps at most this many pods of deleted Jobs going (deletes in flight count as one each):
@@ -178,6 +188,8 @@ export class OperationRunner {
   private readonly queuedDeletes = new Set<string>();
   /** Background deletes sent and not yet answered. */
   private deletesInFlight = 0;
+  /** When the present stretch of operations in progress began, as the clean-up saw it (undefined: none running). */
+  private operationsSince: number | undefined;
   /** When each cache's progress counts were last written (ms). */
   private readonly countsWritten = new Map<string, number>();
   /** CPU time (ms) of the last pass's planning (plan, progress, counts: pure, synchronous), of any cache. */
@@ -537,9 +549,9 @@ export class OperationRunner {
     }
     const key = cacheKey(cache);
     this.reaping = this.reaping.then(() => {
-      const until = this.deps.now().getTime() + DELETE_DEFER_MAX_MS;
+      const started = this.deps.now().getTime();
       return inBatches(jobs, API_PARALLELISM, async (j) => {
-        await this.noOperationRunning(until);
+        await this.controlPlaneFree(started);
         await this.backlogBelowMax();
         this.deletesInFlight += 1;
         try {
@@ -575,17 +587,35 @@ export class OperationRunner {
   }
 
   /**
-   * Resolves once no operation is in progress (of any cache, this one's next included), or at `until`:
-   * the deletes of a finished operation's Jobs (and the pods the garbage collector deletes with them)
+   * Resolves once no operation is in progress (of any cache, this one's next included) and the Job
+   * controller has caught up (jobControllerBehind), or once each wait's limit from `started` is past:
+   * DELETE_DEFER_MAX_MS for the operations, DELETE_JOB_CONTROLLER_WAIT_MAX_MS for the Job controller.
+   * The deletes of a finished operation's Jobs (and the pods the garbage collector deletes with them)
    * would take the control plane's time from the operations creating and running theirs. A 1,000-node
    * create of 10 caches made 654 such deletes while the last caches were still waiting for their pods,
    * and a node that joined during the clean-up of a 500-node x 50-image create waited 17 s for its pod
    * (the Job controller and the scheduler busy with the deletes' pods), against 0.1 s at 10 images.
    */
-  private async noOperationRunning(until: number): Promise<void> {
-    while (this.awaited.anyInProgress() && this.deps.now().getTime() < until) {
+  private async controlPlaneFree(started: number): Promise<void> {
+    const busy = (now: number) => (this.operationsRunning(now, started) && now < Math.max(started, this.operationsSince ?? started) + DELETE_DEFER_MAX_MS)
+      || (now < started + DELETE_JOB_CONTROLLER_WAIT_MAX_MS && jobControllerBehind(this.deps.listJobs(), this.deps.listPods()));
+    while (busy(this.deps.now().getTime())) {
       await new Promise((r) => setTimeout(r, DELETE_DEFER_POLL_MS));
     }
+  }
+
+  /**
+   * Whether an operation is in progress, keeping when the present stretch of operations began: one that
+   * starts after the clean-up found none running (a node that joined, say) holds it back for
+   * DELETE_DEFER_MAX_MS from its own start, not from the clean-up's.
+   */
+  private operationsRunning(now: number, started: number): boolean {
+    if (!this.awaited.anyInProgress()) {
+      this.operationsSince = undefined;
+      return false;
+    }
+    this.operationsSince ??= Math.max(now, started);
+    return true;
   }
 
   /** Resolves once every background delete taken on so far has been answered (tests, shutdown). */
@@ -612,6 +642,26 @@ export class OperationRunner {
     });
     return jobs.length;
   }
+}
+
+/**
+ * Whether the Job controller is behind: a Job it has not marked ended (no Complete or Failed condition)
+ * though every pod of it has ended. Jobs with a pod still going, or with no pod, do not count: only the
+ * Job controller's own queue is waited for.
+ */
+export function jobControllerBehind(jobs: readonly V1Job[], pods: readonly V1Pod[]): boolean {
+  const open = new Set<string>();
+  for (const j of jobs) if (j.metadata?.uid && !jobFinished(j)) open.add(j.metadata.uid);
+  if (open.size === 0) return false;
+  const ended = new Map<string, boolean>();
+  for (const p of pods) {
+    const owner = (p.metadata?.ownerReferences ?? []).find((o) => o.kind === 'Job' && open.has(o.uid));
+    if (!owner) continue;
+    const done = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+    ended.set(owner.uid, (ended.get(owner.uid) ?? true) && done);
+  }
+  for (const e of ended.values()) if (e) return true;
+  return false;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
-import { DELETE_BACKLOG_MAX_PODS, DELETE_BACKLOG_STUCK_MS, DELETE_DEFER_MAX_MS, OperationRunner, inBatches, lingeringJobNames, lingeringPods, type RunnerSettings } from '../../../src/reconcilers/operation-runner.js';
+import { DELETE_BACKLOG_MAX_PODS, DELETE_BACKLOG_STUCK_MS, DELETE_DEFER_MAX_MS, DELETE_JOB_CONTROLLER_WAIT_MAX_MS, OperationRunner, inBatches, jobControllerBehind, lingeringJobNames, lingeringPods, type RunnerSettings } from '../../../src/reconcilers/operation-runner.js';
 import { ImageCacheReconciler, PendingTriggers } from '../../../src/reconcilers/imagecache-reconciler.js';
 import { StatusWriter } from '../../../src/status/status-writer.js';
 import type { EventRecorder } from '../../../src/status/event-recorder.js';
@@ -77,6 +77,11 @@ function setup(api: FakeApi, nodes: V1Node[], over: Partial<RunnerSettings> = {}
     listNodes: () => nodes, listJobs: () => watched, listPods: () => pods, now: () => new Date(),
     remember: (c) => index.set('ns/ic', c),
   });
+  const markComplete = () => {
+    const complete = (j: V1Job): V1Job => ({ ...j, status: { ...j.status, succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } });
+    api.jobs = api.jobs.map(complete);
+    watched = watched.map(complete);
+  };
   const triggers = new PendingTriggers(0);
   const reconciler = new ImageCacheReconciler(api as unknown as ImageCacheApi, runner, triggers, log, false, {
     read: (k) => index.get(k), remember: (c) => index.set('ns/ic', c),
@@ -85,10 +90,13 @@ function setup(api: FakeApi, nodes: V1Node[], over: Partial<RunnerSettings> = {}
     runner, reconciler, triggers, events, index, pods,
     /** the watch catches up with the API server */
     sync: () => { watched = structuredClone(api.jobs); index.set('ns/ic', structuredClone(api.cache)); },
-    /** every pod of every Job completes */
-    completeAll: () => {
+    /** every pod of every Job completes, and the Job controller marks each Job Complete (objects replaced, as the watch does) */
+    completeAll: (jobController = true) => {
       for (const j of api.jobs) pods.push({ metadata: { name: `${j.metadata!.name}-p`, namespace: j.metadata!.namespace, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Succeeded' } });
+      if (jobController) markComplete();
     },
+    /** the Job controller marks every Job Complete */
+    markComplete: () => markComplete(),
   };
 }
 
@@ -376,6 +384,76 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     t.runner.awaited.forget('ns/ic');
     await t.runner.deletesSettled();
     expect(api.deleted).to.have.length(20);
+  });
+
+  it('an operation that starts later in the clean-up (a node joined) pauses it for DELETE_DEFER_MAX_MS from its own start', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const t = setup(api, Array.from({ length: 20 }, (_, i) => node(`n${i}`)));
+    let clock = Date.parse('2026-12-01T10:00:00Z');
+    (t.runner as unknown as { deps: { now: () => Date } }).deps.now = () => new Date(clock);
+    t.sync(); await t.reconciler.reconcile('ns/ic');
+    t.sync(); t.completeAll();
+    let release!: () => void;
+    const slow = new Promise<void>((r) => { release = r; });
+    const fast = api.deleteJob.bind(api);
+    api.deleteJob = async (ns: string, name: string) => { await slow; return fast(ns, name); };
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Succeeded' });
+    // the first deletes take the clean-up past DELETE_DEFER_MAX_MS from its start; then a node joins
+    clock += DELETE_DEFER_MAX_MS + 5_000;
+    t.runner.awaited.record('ns/ic', ['ns/joined-node-job'], false);
+    release();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(api.deleted, 'the 8 in flight ended; the others wait for the new operation').to.have.length(8);
+    clock += DELETE_DEFER_MAX_MS - 1_000;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(api.deleted, 'still within DELETE_DEFER_MAX_MS of the operation\'s start').to.have.length(8);
+    clock += 2_000;
+    await t.runner.deletesSettled();
+    expect(api.deleted).to.have.length(20);
+  });
+
+  it('the clean-up waits while the Job controller has not marked ended the Jobs whose pods ended (at most DELETE_JOB_CONTROLLER_WAIT_MAX_MS)', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const t = setup(api, [node('n1'), node('n2')]);
+    let clock = Date.parse('2026-12-01T10:00:00Z');
+    (t.runner as unknown as { deps: { now: () => Date } }).deps.now = () => new Date(clock);
+    t.sync(); await t.reconciler.reconcile('ns/ic');
+    t.sync(); t.completeAll(false); // the pods ended; the Job controller has not caught up yet
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status, 'the images are pulled: the operation ends without waiting').to.include({ status: 'Succeeded' });
+    await new Promise((r) => setTimeout(r, 600));
+    expect(api.deleted, 'held back while the Job controller is behind').to.have.length(0);
+    t.markComplete();
+    await t.runner.deletesSettled();
+    expect(api.deleted).to.have.length(2);
+
+    // a Job controller that never catches up (not running) holds the deletes back for at most DELETE_JOB_CONTROLLER_WAIT_MAX_MS
+    const api2 = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const t2 = setup(api2, [node('n1')]);
+    (t2.runner as unknown as { deps: { now: () => Date } }).deps.now = () => new Date(clock);
+    t2.sync(); await t2.reconciler.reconcile('ns/ic');
+    t2.sync(); t2.completeAll(false);
+    await t2.reconciler.reconcile('ns/ic');
+    clock += DELETE_DEFER_MAX_MS;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(api2.deleted, 'the wait for the Job controller is not bound by DELETE_DEFER_MAX_MS').to.have.length(0);
+    clock += DELETE_JOB_CONTROLLER_WAIT_MAX_MS - DELETE_DEFER_MAX_MS;
+    await t2.runner.deletesSettled();
+    expect(api2.deleted).to.have.length(1);
+  });
+
+  it('jobControllerBehind: a Job not marked ended though every pod of it ended; not a Job with a pod going, with no pod, or marked', () => {
+    const job = (uid: string, cond?: string): V1Job => ({ metadata: { name: uid, namespace: 'ns', uid }, status: cond ? { conditions: [{ type: cond, status: 'True' }] } : {} });
+    const pod = (job: string, phase: string): V1Pod => ({ metadata: { name: `${job}-${phase}`, namespace: 'ns', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: job, uid: job }] }, status: { phase } });
+    expect(jobControllerBehind([job('a')], [pod('a', 'Succeeded')])).to.equal(true);
+    expect(jobControllerBehind([job('a')], [pod('a', 'Failed')])).to.equal(true);
+    expect(jobControllerBehind([job('a', 'Complete')], [pod('a', 'Succeeded')])).to.equal(false);
+    expect(jobControllerBehind([job('a', 'Failed')], [pod('a', 'Failed')])).to.equal(false);
+    expect(jobControllerBehind([job('a')], [pod('a', 'Running')])).to.equal(false);
+    expect(jobControllerBehind([job('a')], [pod('a', 'Failed'), pod('a', 'Pending')]), 'a replacement pod is going').to.equal(false);
+    expect(jobControllerBehind([job('a')], [])).to.equal(false);
+    expect(jobControllerBehind([job('a'), job('b')], [pod('a', 'Running'), pod('b', 'Succeeded')])).to.equal(true);
   });
 
   it('the clean-up keeps at most DELETE_BACKLOG_MAX_PODS pods of deleted Jobs going: it deletes at the pace their pods go', async () => {
