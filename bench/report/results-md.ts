@@ -86,7 +86,7 @@ export function resultsMarkdown(rep: BenchReport): string {
     const s = r.scenario;
     const o = r.ours;
     if (!o) {
-      out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | failed: ${(r.error ?? '').replace(/\|/g, '/').slice(0, 120)} |${' – |'.repeat(17)}`);
+      out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | failed: ${(r.error ?? '').replace(/\|/g, '/').slice(0, 120)} |${' – |'.repeat(18)}`);
       continue;
     }
     out.push(`| ${s.nodes} | ${s.images} | ${s.caches} | ${f1(o.createSeconds)} | ${f1(r.floor?.seconds)} | ${f2(ratio(o.createSeconds, r.floor?.seconds))} | ${f1(r.original?.seconds)}${r.original?.from ? ' †' : ''} | ${f2(ratio(r.original?.seconds, o.createSeconds))} | ${f1(o.refreshSeconds)} | ${f1(o.newNodeSeconds)} | ${f1(r.floor?.newNodeSeconds)} | ${o.jobs} | ${o.pods} | ${o.create.total} | ${f2(o.create.total / s.nodes)} | ${o.create.notFound} | ${o.create.conflict} | ${o.idle ? `${o.idle.writes} in ${o.idleSeconds} s` : '–'} | ${o.refreshOn ? `${o.refreshOn.writes} in ${o.refreshPeriodSeconds} s` : '–'} | ${f1(o.readyRssBytes / MiB)} / ${f1(o.peakRssBytes / MiB)} | ${f1(o.cpuCreateSeconds)} | ${o.statusBytes} |`);

@@ -111,6 +111,9 @@ describe('bench: results', () => {
     expect(rows).to.have.length(2);
     expect(rows[0]).to.match(/^\| 100 \| 10 \| 1 \| 8\.0 \| 5\.0 \| 1\.60 \| 400\.0 \| 50\.00 \| 0\.3 \| 0\.1 \| 0\.4 \| 100 \|/);
     expect(rows[1]).to.include('failed: boom / x');
+    const cells = (l: string) => l.split('|').length;
+    expect(cells(rows[1]!), 'a failed row has as many cells as the header').to.equal(cells(md.split('\n').find((l) => l.startsWith('| nodes'))!));
+    expect(cells(rows[0]!)).to.equal(cells(rows[1]!));
     expect(md).to.include('ours/floor = 1.60').and.include('original/ours = 50.00').and.include('first Job created at 0.5 s, last at 2.0 s, last pod with its images at 7.0 s')
       .and.include('new node, seconds after Ready: its Job seen 0.1, pod created 0.2, bound 0.3, started 0.4, images pulled –')
       .and.include("floor: new node (joined 12.5 s after the create, as ours'; its Job created at Ready) Ready -> cached 0.4 s; pod created 0.1, bound 0.2, started 0.3, images pulled 0.4");
