@@ -302,6 +302,10 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     r = await t.reconciler.reconcile('ns/ic');
     expect(api.cache.status).to.include({ status: 'Succeeded' }); // the final status is never held back
     expect(r.requeueAfterMs).to.equal(0);
+    // the Job controller marks the Jobs ended: the clean-up (waiting for it on this frozen clock) ends
+    t.markComplete();
+    await t.runner.deletesSettled();
+    expect(api.deleted).to.have.length(3);
   });
 
   it('each pass records the Jobs it found running (what brings the next pass forward); the end forgets them', async () => {
