@@ -31,6 +31,8 @@ export interface JobTarget {
   operationId: string;
   node: NodeWork;
   images: ImageWork[];
+  /** How many times this work's Job was made before in this operation (jobName); 0 or absent the first time. */
+  attempt?: number;
 }
 
 /** Hard cap of the original (3600 s), raised when the pull deadline is longer. */
@@ -69,7 +71,7 @@ function baseJob(t: JobTarget, action: 'pull' | 'delete', work: JobWork, pod: V1
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
-      name: jobName(name, t.operationId, t.node.node, action, t.images.map((w) => imageKey(w.image))),
+      name: jobName(name, t.operationId, t.node.node, action, t.images.map((w) => imageKey(w.image)), t.attempt),
       namespace,
       labels,
       annotations: { [ANNOTATION_WORK]: JSON.stringify(work) },

@@ -49,12 +49,14 @@ export function jobLabels(cacheName: string, cacheUid: string, operationId: stri
  * gives the same name, so creating a Job twice (a restarted controller) is an AlreadyExists, never a
  * duplicate; and different work never shares a name (the images are part of it, not a chunk index that
  * restarts when the work changes mid-operation). `imageKeys` are the normalised references the Job covers.
- * At most 63 characters.
+ * At most 63 characters. `attempt` (0 the first time) counts the times this work's Job was made again in
+ * one operation (see JobTracker.nextAttempt): a Job must not be made again under the name of one just
+ * deleted, whose pods the Job controller may still be creating (its expectations are kept by name).
  */
-export function jobName(cacheName: string, operationId: string, node: string, action: Action, imageKeys: readonly string[]): string {
+export function jobName(cacheName: string, operationId: string, node: string, action: Action, imageKeys: readonly string[], attempt = 0): string {
   const prefix = cacheName.slice(0, 40).replace(/[-.]+$/, '');
   const work = [...imageKeys].sort().join('\n');
-  return `${prefix}-${operationId}-${shortHash(`${node}/${action}/${work}`, 10)}`;
+  return `${prefix}-${operationId}-${shortHash(`${node}/${action}/${work}${attempt > 0 ? `\n#${attempt}` : ''}`, 10)}`;
 }
 
 export function readJobWork(annotations: Record<string, string> | undefined): JobWork | undefined {

@@ -12,7 +12,7 @@
 //     never started: unschedulable, node not running pods), on its Job's FailedCreate (pods not created),
 //     or at its Job's pull deadline (a Job still without a pod included), so no pair waits beyond them;
 //   - a Job whose pods were deleted before they ended (jobs/job-results.ts podsLost) is not a failure:
-//     it is returned in lostJobs for the runner to delete, and its work gets a Job again (the same name),
+//     it is returned in lostJobs for the runner to delete, and its work gets a Job again (the runner names it anew),
 //     until redoLostUntil (the operation's pull deadline); after that its images fail with PodsDeleted.
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { chunk, imageKey, type Action, type ImageWork, type NodeWork, type OperationPlan } from './operation-plan.js';

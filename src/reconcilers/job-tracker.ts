@@ -5,12 +5,16 @@
 //     until the watch delivers them, or their deletion (deleted by hand before the watch showed them);
 //   - Jobs it deleted that the watch still lists (so they are not deleted again: no 404s);
 //   - Jobs every image of which has a final outcome (they no longer hold a --jobs-max-surge slot);
-//   - why a Job could not be created or could not create its pods (FailedCreate), by Job name.
+//   - why a Job could not be created or could not create its pods (FailedCreate), by Job name;
+//   - per operation, how many times each piece of work's Job was made again (its Job gone before it
+//     ended: deleted by hand, or lost with its pods), so that it is made under a new name (nextAttempt).
 import type { V1Job } from '@kubernetes/client-node';
 import type { CreateFailure } from '../planning/operation-progress.js';
 import { jobFinished } from '../jobs/job-results.js';
 
 const FORGET_AFTER_MS = 120_000;
+/** Operations whose Job attempts are kept (the oldest is forgotten first; a finished one at once). */
+const ATTEMPTS_MAX_OPERATIONS = 256;
 
 export function jobKey(job: V1Job): string {
   return `${job.metadata?.namespace ?? ''}/${job.metadata?.name ?? ''}`;
@@ -30,6 +34,8 @@ export class JobTracker {
   /** FailedCreate of the Job's pods (from its Events) or of the Job itself (from the create call), by Job name. */
   readonly createFailures = new Map<string, CreateFailure>();
   private readonly lookedUp = new Map<string, number>();
+  /** operation id -> (name of the work's first Job -> attempt of its last Job created). */
+  private readonly attempts = new Map<string, Map<string, number>>();
   /**
    * Creates decided but not yet seen as Jobs: they hold their --jobs-max-surge slot, their node's pull
    * slot and their registries' pull slots from the moment they are decided, so reconciles of other caches
@@ -113,6 +119,34 @@ export class JobTracker {
   nodeInFlight(node: string): number { return this.nodesInFlight.get(node) ?? 0; }
   /** Pulls decided for a registry host and not yet created. */
   registryInFlight(registry: string): number { return this.registriesInFlight.get(registry) ?? 0; }
+
+  /**
+   * The attempt a new Job of this work takes (jobName): 0 the first time; one more than the last Job of it
+   * this process created in the operation, when that Job is gone before it ended. kube-controller-manager's
+   * Job controller keeps its expectations of pod creates by Job name: a Job made again under the name of
+   * one deleted while its pod was being created waits out those expectations (5 minutes) without a pod
+   * (seen in the fault suite: "Jobs deleted by hand", then "No pods matched job" at the pull deadline).
+   * In memory only: a restarted controller starts at 0 (then a Job of that name whose pods linger is waited
+   * for: see OperationRunner.createJobs).
+   */
+  nextAttempt(operationId: string, firstName: string): number {
+    const last = this.attempts.get(operationId)?.get(firstName);
+    return last === undefined ? 0 : last + 1;
+  }
+  /** A Job of the work was created (or found to exist) at this attempt. */
+  createdAttempt(operationId: string, firstName: string, attempt: number): void {
+    let m = this.attempts.get(operationId);
+    if (!m) {
+      if (this.attempts.size >= ATTEMPTS_MAX_OPERATIONS) this.attempts.delete(this.attempts.keys().next().value!);
+      m = new Map();
+      this.attempts.set(operationId, m);
+    }
+    m.set(firstName, Math.max(attempt, m.get(firstName) ?? 0));
+  }
+  /** The operation ended: its attempts are no longer needed. */
+  forgetOperation(operationId: string): void {
+    this.attempts.delete(operationId);
+  }
 
   /** Whether a pod-less Job's Events are worth reading now (at most every 5 s per Job). */
   shouldLookUp(jobName: string): boolean {

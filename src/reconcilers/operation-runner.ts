@@ -21,7 +21,7 @@ import type { NextOperation } from '../planning/next-operation.js';
 import { ConditionType, EXPOSURE_MESSAGE, EXPOSURE_REASON, SECRET_NOT_FOUND_REASON, becameTrue, cacheConditions } from '../planning/cache-conditions.js';
 import type { TargetingPolicy } from '../planning/node-selection.js';
 import { retiringAfter } from '../planning/workload-images.js';
-import { buildDeleteJob, buildPullJob, type JobSettings } from '../jobs/job-factory.js';
+import { buildDeleteJob, buildPullJob, type JobSettings, type JobTarget } from '../jobs/job-factory.js';
 import { jobFinished } from '../jobs/job-results.js';
 import { LABEL_ACTION, LABEL_CACHE_NAMESPACE, LABEL_CACHE_UID, LABEL_OPERATION, labelValue, readJobWork } from '../jobs/job-labels.js';
 import { selectCriSocket } from '../cri/runtime-socket.js';
@@ -407,27 +407,36 @@ export class OperationRunner {
         if (i !== undefined) results[i] = { ...results[i]!, state: 'failed', reason: f.reason, message: f.message };
       }
     };
-    const jobs: { req: JobRequest; job: V1Job }[] = [];
+    const jobs: { req: JobRequest; job: V1Job; first: string; attempt: number }[] = [];
+    const build = (target: JobTarget, action: Action) => (action === 'pull' ? { ok: true as const, job: buildPullJob(target, settings) } : buildDeleteJob(target, settings));
     for (const req of requests) {
       const target = { cache, operationId: op.id, node: req.node, images: req.images };
-      const built = req.action === 'pull' ? { ok: true as const, job: buildPullJob(target, settings) } : buildDeleteJob(target, settings);
+      let built = build(target, req.action);
       if (!built.ok) { fail(req, built); continue; }
+      // work whose Job this process made before in this operation is made again under a new name
+      const first = built.job.metadata?.name ?? '';
+      const attempt = this.tracker.nextAttempt(op.id, first);
+      if (attempt > 0) {
+        built = build({ ...target, attempt }, req.action);
+        if (!built.ok) { fail(req, built); continue; }
+      }
       const known = this.tracker.createFailures.get(built.job.metadata?.name ?? '');
       if (known) fail(req, known);
-      else jobs.push({ req, job: built.job });
+      else jobs.push({ req, job: built.job, first, attempt });
     }
     let created = 0;
     let retry = false;
-    // A Job's name is its work's, so work redone after its Job was deleted (by hand, or lost with its
-    // pods) gets the same name. kube-controller-manager's Job controller, handed a new Job under the
-    // name of one whose pods it is still finalizing, can fail its sync on the old uid and then wait out
-    // its expectations (5 minutes) without creating a pod: seen in the fault suite ("Jobs deleted by
-    // hand", re-created 0.1 s after the delete; "No pods matched job" at the pull deadline). So such a
-    // create waits, a second at a time, until the old Job's pods are gone, but not past the operation's
-    // pull deadline (then it is made anyway, and its own deadlines apply).
+    // A Job's name is its work's. kube-controller-manager's Job controller, handed a new Job under the
+    // name of one deleted while it was creating or finalizing its pods, can fail its sync on the old uid
+    // and wait out its expectations (5 minutes) without creating a pod: seen in the fault suite ("Jobs
+    // deleted by hand", re-created 0.1 s after the delete; "No pods matched job" at the pull deadline).
+    // So work this process made a Job for before in this operation gets a new name (attempt, above); and
+    // a create under a name whose earlier Job's pods are still there (a restarted controller, which
+    // starts its attempts at 0) waits, a second at a time, until they are gone, but not past the
+    // operation's pull deadline (then it is made anyway, and its own deadlines apply).
     const lingering = waitForLingering && jobs.length > 0 ? lingeringJobNames(this.deps.listPods(), this.deps.listJobs()) : new Set<string>();
     {
-      await inBatches(jobs, CREATE_PARALLELISM, async ({ req, job }) => {
+      await inBatches(jobs, CREATE_PARALLELISM, async ({ req, job, first, attempt }) => {
         const name = job.metadata?.name ?? '';
         if (lingering.has(`${job.metadata?.namespace ?? ''}/${name}`)) {
           retry = true;
@@ -437,10 +446,11 @@ export class OperationRunner {
         try {
           const res = await api.createJob(job);
           this.tracker.created(res === 'created' ? job : (await api.getJob(job.metadata?.namespace ?? '', name)) ?? job);
+          this.tracker.createdAttempt(op.id, first, attempt);
           if (res === 'created') {
             created += 1;
             this.deps.hooks?.onJobCreated?.(req.action);
-            log.info(`Job ${name} created (${req.action}:- ${req.images.map((w) => w.image).join(', ')} --> ${req.node.hostname})`, { cache: cacheKey(cache) });
+            log.info(`Job ${name} created (${req.action}:- ${req.images.map((w) => w.image).join(', ')} --> ${req.node.hostname})`, { cache: cacheKey(cache), ...(attempt > 0 ? { madeAgain: attempt, firstName: first } : {}) });
           }
         } catch (err) {
           const code = (err as { code?: number }).code;
@@ -503,6 +513,7 @@ export class OperationRunner {
     // 3. the Event (best effort)
     await this.deps.events.record(cache, status.status === Status.Failed ? 'Warning' : 'Normal', status.reason, status.message);
     this.deps.hooks?.onOperationFinished?.(op, status, results);
+    this.tracker.forgetOperation(op.id);
     // 4. the Jobs (also done for leftovers whenever the cache is not Processing)
     if (settings.jobRetentionPolicy === 'delete') await this.deleteJobs(cache);
     return status;

@@ -82,6 +82,11 @@ describe('JobFactory: pull Job', () => {
       jobName('c', 'o', 'a', 'pull', ['x', 'y']), jobName('c', 'o', 'a', 'pull', ['y']), jobName('c', 'o2', 'a', 'pull', ['x']),
     ]);
     expect(names.size).to.equal(6);
+    // the work made again (its Job gone before it ended) gets another name each attempt; attempt 0 is the first name
+    expect(jobName('c', 'o', 'a', 'pull', ['x'], 0)).to.equal(jobName('c', 'o', 'a', 'pull', ['x']));
+    const attempts = [0, 1, 2, 3].map((n) => jobName(long, 'op1234', 'node-a', 'pull', ['a'], n));
+    expect(new Set(attempts).size).to.equal(4);
+    for (const a of attempts) expect(a.length).to.equal(n.length);
     expect(labelValue(long).length).to.be.at.most(63);
     expect(labelValue('short')).to.equal('short');
   });

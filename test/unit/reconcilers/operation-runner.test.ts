@@ -247,26 +247,81 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     expect(api.cache.status!.operation!.nodes).to.deep.equal(['new']);
   });
 
-  it('work redone after its Job was deleted by hand waits until that Job\'s pods are gone (same name), then gets its Job', async () => {
+  it('work redone after its Job was deleted by hand gets a Job at once under a new name, the next time another (the Job controller keeps its expectations by name)', async () => {
     const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
     const t = setup(api, [node('n1'), node('n2')]);
     t.sync();
     await t.reconciler.reconcile('ns/ic');
     expect(api.created).to.have.length(2);
     t.sync();
-    // both Jobs' pods are running; then the Jobs are deleted by hand (background propagation: the pods go a bit later)
+    // both Jobs' pods are running; then one Job is deleted by hand (background propagation: its pod goes a bit later)
     for (const j of api.jobs) t.pods.push({ metadata: { name: `${j.metadata!.name}-p`, namespace: 'ns', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Running' } });
     const [gone, kept] = [api.jobs[0]!, api.jobs[1]!];
+    const work = gone.metadata!.annotations!['kubefledged.io/work'];
     api.jobs = [kept];
     t.runner.tracker.gone(gone);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.created, 'made again at once, though its pod remains').to.have.length(3);
+    const again = api.jobs.find((j) => j.metadata!.name === api.created[2])!;
+    expect(again.metadata!.name).to.not.equal(gone.metadata!.name);
+    expect(again.metadata!.name).to.match(/^ic-[a-z0-9]{6}-[0-9a-f]{10}$/);
+    expect(again.metadata!.annotations!['kubefledged.io/work'], 'the same work').to.equal(work);
+    // deleted by hand again: a third name, never an earlier one
+    api.jobs = [kept];
+    t.runner.tracker.gone(again);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.created).to.have.length(4);
+    expect(new Set(api.created).size, 'every name once').to.equal(4);
+    // the work's pods complete: the operation ends Succeeded
+    t.sync(); t.completeAll();
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Succeeded' });
+  });
+
+  it('a restarted controller (attempts start at 0) that finds the pods of a gone Job under the name waits until they are gone, then gets its Job', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const first = setup(api, [node('n1'), node('n2')]);
+    first.sync();
+    await first.reconciler.reconcile('ns/ic');
+    expect(api.created).to.have.length(2);
+    // the Jobs' pods are running; one Job is deleted by hand; then the controller restarts
+    const pods = api.jobs.map((j): V1Pod => ({ metadata: { name: `${j.metadata!.name}-p`, namespace: 'ns', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Running' } }));
+    const [gone, kept] = [api.jobs[0]!, api.jobs[1]!];
+    api.jobs = [kept];
+    const t = setup(api, [node('n1'), node('n2')]);
+    t.pods.push(...pods);
     t.sync();
     const r = await t.reconciler.reconcile('ns/ic');
     expect(api.created, 'not re-created while its pod remains').to.have.length(2);
     expect(r.requeueAfterMs).to.be.within(1, 5_000);
-    // the old pod goes: the work gets its Job, under the same name
+    // the old pod goes: the work gets its Job, under the first name (nothing else knows of one)
     t.pods.splice(t.pods.findIndex((p) => p.metadata!.name === `${gone.metadata!.name}-p`), 1);
     await t.reconciler.reconcile('ns/ic');
     expect(api.created).to.deep.equal([...api.created.slice(0, 2), gone.metadata!.name]);
+  });
+
+  it('work whose pods were deleted (its Job lost) is deleted and made again under a new name at once', async () => {
+    const api = new FakeApi({ cacheSpec: [{ images: ['x.io/a:1'] }] });
+    const t = setup(api, [node('n1')]);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    t.sync();
+    const lost = api.jobs[0]!;
+    // its pod deleted before it ended: the Job controller counts it failed (backoffLimit 0), no pod left
+    const failed = { ...lost, status: { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } };
+    api.jobs = [failed];
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.deleted, 'the lost Job is deleted').to.deep.equal([lost.metadata!.name]);
+    t.sync();
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.created).to.have.length(2);
+    expect(api.created[1]).to.not.equal(lost.metadata!.name);
+    t.sync(); t.completeAll();
+    await t.reconciler.reconcile('ns/ic');
+    expect(api.cache.status).to.include({ status: 'Succeeded' });
   });
 
   it('progress counts are written at most once a second while Processing; the final status at once', async () => {
