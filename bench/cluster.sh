@@ -5,6 +5,7 @@
 #   bench/cluster.sh up     start it, or reuse a running cluster that already writes the audit log
 #   bench/cluster.sh audit  print the audit log path (exit 1 when the running cluster has none)
 # BENCH_APISERVER_EXTRA_ARGS adds kube-apiserver flags (--profiling=true: CPU profiles at /debug/pprof).
+# BENCH_KWOK_CONFIG names a kwok config file to add (bench/kwok-parallel.yaml: 16 pod status writers).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$here/.." && pwd)"
@@ -28,6 +29,7 @@ case "${1:-}" in
     # nodes went NotReady and back by the hundreds in the middle of a measurement (each one a node the
     # controller must refresh). Real kubelets renew on their own machines; the bench gives kwok 5 min.
     CLUSTER_DIR="$CLUSTER_DIR" NODES=0 TAINTED_NODES=0 NOT_READY_NODES=0 NORUN_NODES=0 NODE_MONITOR_GRACE_PERIOD=5m \
+      KWOK_EXTRA_CONFIG="${BENCH_KWOK_CONFIG:-}" \
       APISERVER_EXTRA_ARGS="--audit-policy-file=$here/audit-policy.yaml --audit-log-path=$AUDIT_LOG --audit-log-mode=batch --audit-log-batch-max-wait=1s ${BENCH_APISERVER_EXTRA_ARGS:-}" \
       "$ROOT/hack/cluster-up.sh"
     ;;

@@ -11,6 +11,7 @@
 #   REAL_NODES=0            real nodes real-node-i: containerd + a kubelet each, a local registry
 #                           (hack/realnode/up.sh; needs root; the kubelet is built once into the cache)
 #   APISERVER_EXTRA_ARGS="" extra kube-apiserver flags (make bench passes its audit log flags here)
+#   KWOK_EXTRA_CONFIG=""    more kwok config files, comma-separated (make bench passes its KwokConfiguration)
 # hack/cluster-up.sh --status : exit 0 when a healthy cluster is up
 set -euo pipefail
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/cluster-lib.sh"
@@ -102,7 +103,7 @@ launch kube-controller-manager "$K8S_BIN/kube-controller-manager" --kubeconfig="
 launch kube-scheduler "$K8S_BIN/kube-scheduler" --kubeconfig="$KUBECONFIG_OUT" \
   --authentication-kubeconfig="$KUBECONFIG_OUT" --authorization-kubeconfig="$KUBECONFIG_OUT" \
   --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --v=1
-launch kwok "$KWOK_BIN/kwok" --kubeconfig="$KUBECONFIG_OUT" --config="$here/kwok/stages.yaml" \
+launch kwok "$KWOK_BIN/kwok" --kubeconfig="$KUBECONFIG_OUT" --config="$here/kwok/stages.yaml${KWOK_EXTRA_CONFIG:+,$KWOK_EXTRA_CONFIG}" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --node-ip=10.10.0.1 --cidr=10.244.0.0/16 --node-lease-duration-seconds=40 --server-address="127.0.0.1:$KWOK_PORT"
 wait_for kube-controller-manager 60 curl -skf "https://127.0.0.1:$KCM_PORT/healthz"
