@@ -197,6 +197,16 @@ async function quiet(env: BenchEnv, who: string): Promise<void> {
 }
 
 /** This project's controller: create, image report, refresh, new node, idle, idle with refresh on. */
+/**
+ * The controller's flags in every bench run (before --controller-arg, which may override them). kwok plays
+ * the kubelets of all the nodes in one process on the machine's 2 cores: at 1,000 nodes x 50 images it was
+ * still starting the create's pods a minute after the status was final, so pods of hundreds of nodes went
+ * past the default 60 s --pod-start-deadline-duration and their caches ended Failed, while the floor, which
+ * has no deadline, waited for them. A real kubelet takes its pod within seconds; the bench gives kwok 5
+ * minutes, as it gives kwok's node leases 5 minutes (bench/cluster.sh).
+ */
+export const BENCH_CONTROLLER_ARGS = ['--pod-start-deadline-duration=5m'];
+
 export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs: string[]): Promise<{ result: OursResult; jobs: k8s.V1Job[] }> {
   const core = env.kc.makeApiClient(k8s.CoreV1Api);
   const ics = new ImageCaches(env.kc);
@@ -207,7 +217,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
   const names = specs.map((c) => c.name);
   const joiner = `kfb-join-${joiners++}-${ns.slice(-4)}`;
   const nodeOptions = [...(env.controllerNodeOptions ?? []), ...(env.heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${env.heapDir}`] : [])].join(' ');
-  let ctrl = new BenchController(id, ns, ['--image-cache-refresh-frequency=0s', ...extraArgs], env.controllerFrom, nodeOptions);
+  let ctrl = new BenchController(id, ns, ['--image-cache-refresh-frequency=0s', ...BENCH_CONTROLLER_ARGS, ...extraArgs], env.controllerFrom, nodeOptions);
   try {
     await ctrl.start();
     await sleep(2000); // the first relist's echoes settle; start-up is not part of the figures
@@ -310,7 +320,7 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     let refreshOnJobs: number | undefined;
     if (w.refreshPeriodSeconds > 0) {
       env.log(`ours ${scenarioKey(s)}: refresh on, one period of ${w.refreshPeriodSeconds} s`);
-      ctrl = new BenchController(id, ns, [`--image-cache-refresh-frequency=${w.refreshPeriodSeconds}s`, ...extraArgs], env.controllerFrom, nodeOptions);
+      ctrl = new BenchController(id, ns, [`--image-cache-refresh-frequency=${w.refreshPeriodSeconds}s`, ...BENCH_CONTROLLER_ARGS, ...extraArgs], env.controllerFrom, nodeOptions);
       await ctrl.start();
       const p = w.refreshPeriodSeconds * 1000;
       const from = Date.now() + p / 2;
