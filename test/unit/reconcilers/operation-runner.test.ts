@@ -14,6 +14,11 @@ function node(name: string, labels: Record<string, string> = {}): V1Node {
   return { metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } }, status: { nodeInfo: { containerRuntimeVersion: 'containerd://1.7' } as never } };
 }
 
+/** The pod the Job controller made for a Job, in this phase. */
+function podOf(j: V1Job, phase: string): V1Pod {
+  return { metadata: { name: `${j.metadata!.name}-p`, namespace: j.metadata!.namespace, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase } };
+}
+
 /** An in-memory API server for one cache: resourceVersions, conditional writes, Jobs, annotations. */
 class FakeApi {
   rv = 1;
@@ -92,7 +97,7 @@ function setup(api: FakeApi, nodes: V1Node[], over: Partial<RunnerSettings> = {}
     sync: () => { watched = structuredClone(api.jobs); index.set('ns/ic', structuredClone(api.cache)); },
     /** every pod of every Job completes, and the Job controller marks each Job Complete (objects replaced, as the watch does) */
     completeAll: (jobController = true) => {
-      for (const j of api.jobs) pods.push({ metadata: { name: `${j.metadata!.name}-p`, namespace: j.metadata!.namespace, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Succeeded' } });
+      for (const j of api.jobs) pods.push(podOf(j, 'Succeeded'));
       if (jobController) markComplete();
     },
     /** the Job controller marks every Job Complete */
@@ -255,7 +260,7 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     expect(api.created).to.have.length(2);
     t.sync();
     // both Jobs' pods are running; then one Job is deleted by hand (background propagation: its pod goes a bit later)
-    for (const j of api.jobs) t.pods.push({ metadata: { name: `${j.metadata!.name}-p`, namespace: 'ns', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Running' } });
+    for (const j of api.jobs) t.pods.push(podOf(j, 'Running'));
     const [gone, kept] = [api.jobs[0]!, api.jobs[1]!];
     const work = gone.metadata!.annotations!['kubefledged.io/work'];
     api.jobs = [kept];
@@ -287,7 +292,7 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     await first.reconciler.reconcile('ns/ic');
     expect(api.created).to.have.length(2);
     // the Jobs' pods are running; one Job is deleted by hand; then the controller restarts
-    const pods = api.jobs.map((j): V1Pod => ({ metadata: { name: `${j.metadata!.name}-p`, namespace: 'ns', ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid! }] }, status: { phase: 'Running' } }));
+    const pods = api.jobs.map((j) => podOf(j, 'Running'));
     const [gone, kept] = [api.jobs[0]!, api.jobs[1]!];
     api.jobs = [kept];
     const t = setup(api, [node('n1'), node('n2')]);
