@@ -17,6 +17,7 @@ import { BenchController, chartIdentity, type ControllerSource } from './bench-c
 import { GROUP_LABEL, NODE_LABEL, groupOf, type BenchNodes } from './bench-nodes.js';
 import { NamespaceObserver, timeline, type PodTimeline, type Timeline } from './namespace-observer.js';
 import { sleep } from './pool.js';
+import { ApiserverLog, formatWatchCloses } from './watch-closes.js';
 import { formatHeap, summariseHeap } from './heap-summary.js';
 import { recreatableJob, runFloor } from '../strategies/floor.js';
 import { OriginalStrategy } from '../strategies/original.js';
@@ -228,12 +229,15 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     const before = await scrapeRequestTotals(env.kc);
     const cpu0 = ctrl.cpuNow();
     const cp0 = env.clusterDir ? controlPlaneCpu(env.clusterDir) : undefined;
+    const apiLog = env.clusterDir ? new ApiserverLog(env.clusterDir) : undefined;
+    const apiLogMark = apiLog?.mark() ?? 0;
     const createWatch = await watchFinal(env.kc, ns, names, Reason.ImageCacheCreate, Date.now());
     const t0 = Date.now();
     await Promise.all(specs.map((c) => ics.create(ns, c.name, c.spec)));
     const created = await createWatch.done(900_000);
     const cpuCreate = ctrl.cpuNow() - cpu0;
     const controlPlaneCpuCreate = cp0 && env.clusterDir ? cpuDelta(cp0, controlPlaneCpu(env.clusterDir)) : undefined;
+    if (apiLog) env.log(`ours ${scenarioKey(s)}: during the create ${formatWatchCloses(apiLog.closesSince(apiLogMark))}`);
     const after = await scrapeRequestTotals(env.kc);
     const createSeconds = (created.at - t0) / 1000;
     const jobs = observer.jobUids.size;
@@ -375,10 +379,13 @@ export async function runFloorScenario(env: BenchEnv, s: Scenario, templates: k8
     const before = await scrapeRequestTotals(env.kc);
     await quiet(env, `floor ${scenarioKey(s)}`);
     const cp0 = env.clusterDir ? controlPlaneCpu(env.clusterDir) : undefined;
+    const apiLog = env.clusterDir ? new ApiserverLog(env.clusterDir) : undefined;
+    const apiLogMark = apiLog?.mark() ?? 0;
     const t0 = Date.now();
     const r = await runFloor(kc, ns, templates, concurrency);
     const done = Date.now();
     const cp = cp0 && env.clusterDir ? cpuDelta(cp0, controlPlaneCpu(env.clusterDir)) : undefined;
+    if (apiLog) env.log(`floor ${scenarioKey(s)}: during the create ${formatWatchCloses(apiLog.closesSince(apiLogMark))}`);
     const after = await scrapeRequestTotals(env.kc);
     const requests = await requestsBetween(env, mark, id.user, t0, done);
     const figures: FloorFigures = { ...r, requests, apiserverTotal: total(deltaCounts(before, after)), ...(cp ? { controlPlaneCpu: cp } : {}) };
