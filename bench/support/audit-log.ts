@@ -66,6 +66,20 @@ export function countRequests(reqs: readonly AuditRequest[], key: (r: AuditReque
   return [...m.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 }
 
+/** The text a log file gained after `from` (its size when a phase began); '' when it gained none. */
+export function readFrom(file: string, from: number): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size <= from) return '';
+    const buf = Buffer.alloc(size - from);
+    fs.readSync(fd, buf, 0, buf.length, from);
+    return buf.toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Reads the audit log from a byte offset on: marks taken before a phase, requests read after it. */
 export class AuditLog {
   constructor(readonly file: string) {
@@ -78,15 +92,6 @@ export class AuditLog {
 
   /** Requests of `user` logged after `from` (a mark), received in [sinceMs, untilMs]. */
   read(from: number, user: string, sinceMs = 0, untilMs = Number.MAX_SAFE_INTEGER): AuditRequest[] {
-    const size = fs.statSync(this.file).size;
-    if (size <= from) return [];
-    const fd = fs.openSync(this.file, 'r');
-    try {
-      const buf = Buffer.alloc(size - from);
-      fs.readSync(fd, buf, 0, buf.length, from);
-      return parseAuditLines(buf.toString('utf8')).filter((r) => r.user === user && r.at >= sinceMs && r.at <= untilMs);
-    } finally {
-      fs.closeSync(fd);
-    }
+    return parseAuditLines(readFrom(this.file, from)).filter((r) => r.user === user && r.at >= sinceMs && r.at <= untilMs);
   }
 }
