@@ -56,7 +56,8 @@ export function slimJob(job: k8s.V1Job): k8s.V1Job {
  * The controller's pods, read by jobs/job-results.ts (ownerReferences, creationTimestamp, phase,
  * reason, message, containerStatuses), planning/operation-progress.ts (phase, container and init
  * container statuses, the PodScheduled condition: why a pod did not start) and
- * reconcilers/operation-runner.ts (name, ownerReferences). Nothing reads the spec.
+ * reconcilers/operation-runner.ts (name, ownerReferences). Nothing reads the spec. Of a container's
+ * status the readers use its name and state (slimContainerStatus).
  */
 export function slimPod(pod: k8s.V1Pod): k8s.V1Pod {
   const s = pod.status;
@@ -70,8 +71,23 @@ export function slimPod(pod: k8s.V1Pod): k8s.V1Pod {
       message: s.message,
       startTime: s.startTime,
       conditions: s.conditions?.filter((c) => c.type === 'PodScheduled'),
-      containerStatuses: s.containerStatuses,
-      initContainerStatuses: s.initContainerStatuses,
+      containerStatuses: s.containerStatuses?.map(slimContainerStatus),
+      initContainerStatuses: s.initContainerStatuses?.map(slimContainerStatus),
     },
   };
+}
+
+/**
+ * A container's status as jobs/job-results.ts and reconcilers/awaited-jobs.ts read it: its name and
+ * whether it waits (reason, message), runs, or ended (exit code, reason, message: a delete Job's
+ * answer). Not its image, IDs, restart count, readiness or times: at 50 containers a pod's statuses
+ * were most of what the pod cache held.
+ */
+export function slimContainerStatus(c: k8s.V1ContainerStatus): k8s.V1ContainerStatus {
+  const st = c.state;
+  const state: k8s.V1ContainerState = {};
+  if (st?.waiting) state.waiting = { reason: st.waiting.reason, message: st.waiting.message };
+  if (st?.running) state.running = {};
+  if (st?.terminated) state.terminated = { exitCode: st.terminated.exitCode, reason: st.terminated.reason, message: st.terminated.message };
+  return { name: c.name, state } as k8s.V1ContainerStatus;
 }

@@ -21,6 +21,8 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../operator/logger.js';
 import { apiErrorText, classifyApiError, httpStatusOf } from './api-errors.js';
 import { NotLeadingError } from './request-layer.js';
+import { requestBase, SlimWatch } from './slim-watch.js';
+import type { DropTree } from './watch-line.js';
 
 export interface RestartingInformer<T extends k8s.KubernetesObject> {
   list(): readonly T[];
@@ -65,6 +67,11 @@ export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
   timings?: InformerTimings;
   /** Applied to every object (list items and watch events) before it is cached and handed to onChange. */
   transform?: (obj: T) => T;
+  /**
+   * Parts of each watch event's object never read (the transform drops them): skipped as text, never
+   * parsed (slim-watch.ts, watch-line.ts). Without it, client-node's Watch parses every event whole.
+   */
+  drop?: DropTree;
 }): RestartingInformer<T> {
   const initialDelay = opts.timings?.initialDelayMs ?? 1000;
   const maxDelay = opts.timings?.maxDelayMs ?? 30_000;
@@ -73,7 +80,8 @@ export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
   const transform = opts.transform;
   const listFn = opts.list;
   const pageSize = opts.pageSize ?? LIST_PAGE_SIZE;
-  const informer = new k8s.ListWatch<T>(opts.path, transform ? transformingWatch(new k8s.Watch(opts.kc), transform) : new k8s.Watch(opts.kc), async () => {
+  const watch = opts.drop ? (new SlimWatch(opts.kc, opts.drop) as unknown as k8s.Watch) : new k8s.Watch(opts.kc);
+  const informer = new k8s.ListWatch<T>(opts.path, transform ? transformingWatch(watch, transform) : watch, async () => {
     let list: k8s.KubernetesListObject<T>;
     if (listFn) {
       list = await listFn();
@@ -244,16 +252,10 @@ function withoutContinue(m: k8s.V1ListMeta | undefined): k8s.V1ListMeta {
  * deserialized copy.
  */
 export async function listPage<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, path: string, q: PageQuery & { labelSelector?: string }): Promise<k8s.KubernetesListObject<T>> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const url = new URL(cluster.server + path);
+  const { url, headers, agent } = await requestBase(kc, path);
   if (q.labelSelector !== undefined) url.searchParams.set('labelSelector', q.labelSelector);
   if (q.limit !== undefined) url.searchParams.set('limit', String(q.limit));
   if (q.continue !== undefined) url.searchParams.set('continue', q.continue);
-  const init = await kc.applyToFetchOptions({});
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  (init.headers as Headers | undefined)?.forEach((v, k) => { headers[k] = v; });
-  const agent = init.agent as http.Agent | undefined;
   const { status, body, resHeaders } = await new Promise<{ status: number; body: string; resHeaders: Record<string, string> }>((resolve, reject) => {
     const req = (url.protocol === 'https:' ? https : http).request(url, { method: 'GET', headers, agent, timeout: 60_000 }, (res) => {
       const chunks: Buffer[] = [];

@@ -2,7 +2,7 @@
 // run on the whole object (as the API sends it) and on its projection, and must answer the same.
 import { expect } from 'chai';
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
-import { slimJob, slimMetadata, slimNode, slimPod } from '../../../src/kube/informer-transforms.js';
+import { slimContainerStatus, slimJob, slimMetadata, slimNode, slimPod } from '../../../src/kube/informer-transforms.js';
 import { entryMatchesNode, nodeHostname, nodeImageNames, nodeIsReady, selectNodes, skipReason } from '../../../src/planning/node-selection.js';
 import { hasWarmingTaint, warmingSince } from '../../../src/planning/warming.js';
 import { planOperation } from '../../../src/planning/operation-plan.js';
@@ -119,9 +119,15 @@ describe('kube/informer-transforms: what the informers keep', () => {
     const job = slimJob(fullJob('n1', ['registry.example/a:1']));
     expect(job).to.not.have.property('spec');
     expect(job.metadata).to.not.have.property('managedFields');
-    const pod = slimPod(fullPod(fullJob('n1', ['registry.example/a:1']), 'pulling'));
+    const fullPulling = fullPod(fullJob('n1', ['registry.example/a:1']), 'pulling');
+    const pod = slimPod(fullPulling);
     expect(pod).to.not.have.property('spec');
     expect(pod.status?.conditions?.map((c) => c.type)).to.deep.equal(['PodScheduled']);
+    // of a container's status: its name and state (no image, IDs, readiness, restart count, times)
+    const cs = fullPulling.status!.containerStatuses![0]!;
+    expect(pod.status?.containerStatuses?.[0]).to.deep.equal({ name: cs.name, state: { waiting: { reason: 'ErrImagePull', message: cs.state!.waiting!.message } } });
+    expect(slimContainerStatus({ name: 'c', image: 'i', imageID: 'id', ready: true, restartCount: 3, started: true, containerID: 'containerd://x', lastState: { terminated: { exitCode: 1 } }, state: { running: { startedAt: new Date(T0) }, terminated: { exitCode: 2, reason: 'Error', message: 'm', signal: 9, containerID: 'x' } } }))
+      .to.deep.equal({ name: 'c', state: { running: {}, terminated: { exitCode: 2, reason: 'Error', message: 'm' } } });
     expect(slimMetadata(undefined)).to.equal(undefined);
     expect(slimNode({ metadata: { name: 'bare' } })).to.deep.include({ metadata: { name: 'bare' }, spec: undefined, status: undefined });
   });
