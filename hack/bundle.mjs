@@ -37,13 +37,14 @@ export const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1'];
 // node's own command line (V8 flags node refuses in NODE_OPTIONS): V8 starts with a large old-generation
 // limit and grows it up to 4x the live heap after each full GC, so list and watch garbage reaches
 // 100-150 MiB before the first mark-compact at 200 nodes (33 MiB live). A first limit of 32 MiB and a
-// growth of 1.3x the live heap make it collect sooner. V8 still lets the old generation grow by at least
-// 8 MiB past the live heap after a full GC (its minimum step) unless it optimizes for memory:
-// --optimize-for-size makes that step 2 MiB (and keeps V8's own caches smaller), 3-5 MiB off the peak at
-// 200 nodes and 3 MiB off the idle RSS. None caps the heap (no --max-old-space-size: a bigger cluster gets
-// a bigger heap, never an out-of-memory exit). KUBEFLEDGED_CONTROLLER_NODE_ARGS in the environment
-// replaces them ("" for V8's defaults).
-export const CONTROLLER_NODE_ARGS = ['--initial-old-space-size=32', '--heap-growing-percent=30', '--optimize-for-size'];
+// growth of 1.3x the live heap make it collect sooner. None caps the heap (no --max-old-space-size: a
+// bigger cluster gets a bigger heap, never an out-of-memory exit). --optimize-for-size, shipped until
+// 2026-12-02 for 3-5 MiB off the 200-node peak, is not: it makes V8 favour memory over speed in its
+// compilers too, and at 1,000 nodes x 50 images the controller's passes took 2-4x their CPU with it
+// (bench/planning-pass.ts: 73 against 18 ms a pass; docs/benchmark.md "The controller's CPU at 1,000 x
+// 50"), CPU taken from the control plane on the same cores. KUBEFLEDGED_CONTROLLER_NODE_ARGS in the
+// environment replaces them ("" for V8's defaults).
+export const CONTROLLER_NODE_ARGS = ['--initial-old-space-size=32', '--heap-growing-percent=30'];
 
 // The environment (each kept when already set): glibc's malloc serves requests below its mmap threshold
 // from its heap, and that threshold grows (up to 32 MiB) with the first large frees. V8's compiler
