@@ -80,7 +80,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   await build({
     absWorkingDir: root,
-    entryPoints: { controller: 'src/cmd/controller.ts' },
+    // the watch thread's code (src/kube/watch-thread.ts starts it from beside the bundle)
+    entryPoints: { controller: 'src/cmd/controller.ts', 'watch-thread-worker': 'src/kube/watch-thread-worker.ts' },
     outdir: 'dist/bundle',
     bundle: true,
     platform: 'node',

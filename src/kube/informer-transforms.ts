@@ -9,6 +9,7 @@
 // a Job and its pods beside the object itself (planning/operation-plan.ts, operation-progress.ts), so an
 // object changed in place would be read as it was.
 import type * as k8s from '@kubernetes/client-node';
+import { DROP_MANAGED_FIELDS, DROP_SPEC_AND_MANAGED_FIELDS, type DropTree } from './watch-line.js';
 
 /** metadata without managedFields (no reader; the largest part of most objects). */
 export function slimMetadata(m: k8s.V1ObjectMeta | undefined): k8s.V1ObjectMeta | undefined {
@@ -91,3 +92,16 @@ export function slimContainerStatus(c: k8s.V1ContainerStatus): k8s.V1ContainerSt
   if (st?.terminated) state.terminated = { exitCode: st.terminated.exitCode, reason: st.terminated.reason, message: st.terminated.message };
   return { name: c.name, state } as k8s.V1ContainerStatus;
 }
+
+/**
+ * The controller's informers by the kind of object they cache: what their watch events skip unparsed
+ * (watch-line.ts) and the projection of every object. A name, not functions, so that the watch thread
+ * (watch-thread.ts) applies the same shape to what it reads.
+ */
+export const INFORMER_SHAPES = {
+  node: { drop: DROP_MANAGED_FIELDS, transform: slimNode },
+  job: { drop: DROP_SPEC_AND_MANAGED_FIELDS, transform: slimJob },
+  pod: { drop: DROP_SPEC_AND_MANAGED_FIELDS, transform: slimPod },
+} as const satisfies Record<string, { drop: DropTree; transform: (obj: never) => unknown }>;
+
+export type InformerShape = keyof typeof INFORMER_SHAPES;

@@ -14,14 +14,17 @@
 //   objects a watch event carries: at 1,000 nodes a whole list of pods or Jobs is one body of several MB,
 //   its parsed JSON and client-node's deserialized copy of it (ObjectSerializer: a class instance and a
 //   Date per field), all alive at once before the transform drops most of it; a page is 250 objects,
-//   transformed before the next one is asked for (docs/benchmark.md "Memory").
-import * as http from 'node:http';
-import * as https from 'node:https';
+//   transformed before the next one is asked for (docs/benchmark.md "Memory");
+// - an informer of a shape (the controller's Nodes, Jobs and pods) lists and watches through the watch
+//   thread (watch-thread.ts): its answers are read, parsed and projected off the main thread, which
+//   gets the slim objects.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../operator/logger.js';
 import { apiErrorText, classifyApiError, httpStatusOf } from './api-errors.js';
+import { INFORMER_SHAPES, type InformerShape } from './informer-transforms.js';
 import { NotLeadingError } from './request-layer.js';
-import { requestBase, SlimWatch } from './slim-watch.js';
+import { getText, requestBase, SlimWatch } from './slim-watch.js';
+import { plainAgentOptions, sharedWatchThread, threadedWatch, type WatchThread } from './watch-thread.js';
 import type { DropTree } from './watch-line.js';
 
 export interface RestartingInformer<T extends k8s.KubernetesObject> {
@@ -72,20 +75,35 @@ export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
    * parsed (slim-watch.ts, watch-line.ts). Without it, client-node's Watch parses every event whole.
    */
   drop?: DropTree;
+  /**
+   * What the informer caches (INFORMER_SHAPES: its drop and transform, which `drop` and `transform`
+   * then must not be given): its default list and its watch run on the watch thread, which hands on
+   * projected objects.
+   */
+  shape?: InformerShape;
+  /** The watch thread of `shape`; default the process's one. */
+  thread?: WatchThread;
 }): RestartingInformer<T> {
   const initialDelay = opts.timings?.initialDelayMs ?? 1000;
   const maxDelay = opts.timings?.maxDelayMs ?? 30_000;
   const permissionGrace = opts.timings?.permissionGraceMs ?? 10_000;
   let listSucceeded = false;
-  const transform = opts.transform;
+  const shape = opts.shape;
+  if (shape && (opts.transform || opts.drop)) throw new Error('restartingInformer: a shape brings its own transform and drop');
+  const transform = shape ? (INFORMER_SHAPES[shape].transform as unknown as (obj: T) => T) : opts.transform;
   const listFn = opts.list;
   const pageSize = opts.pageSize ?? LIST_PAGE_SIZE;
-  const watch = opts.drop ? (new SlimWatch(opts.kc, opts.drop) as unknown as k8s.Watch) : new k8s.Watch(opts.kc);
-  const informer = new k8s.ListWatch<T>(opts.path, transform ? transformingWatch(watch, transform) : watch, async () => {
+  // a shape's watch projects its objects itself (on the watch thread)
+  const watch = shape
+    ? threadedWatch(opts.kc, shape, opts.thread)
+    : transformed(opts.drop ? (new SlimWatch(opts.kc, opts.drop) as unknown as k8s.Watch) : new k8s.Watch(opts.kc), transform);
+  const informer = new k8s.ListWatch<T>(opts.path, watch, async () => {
     let list: k8s.KubernetesListObject<T>;
     if (listFn) {
       list = await listFn();
       if (transform) list.items = list.items.map(transform);
+    } else if (shape) {
+      list = await pagedList<T>((q) => listPage<T>(opts.kc, opts.path, { ...q, labelSelector: opts.labelSelector }, { shape, thread: opts.thread }), { pageSize });
     } else {
       list = await pagedList<T>((q) => listPage<T>(opts.kc, opts.path, { ...q, labelSelector: opts.labelSelector }), { pageSize, transform });
     }
@@ -179,6 +197,10 @@ export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
   };
 }
 
+function transformed<T>(watch: k8s.Watch, transform: ((obj: T) => T) | undefined): k8s.Watch {
+  return transform ? transformingWatch(watch, transform) : watch;
+}
+
 /** A Watch whose object events carry transform(object); ERROR and BOOKMARK events pass unchanged. */
 export function transformingWatch<T>(watch: k8s.Watch, transform: (obj: T) => T): k8s.Watch {
   const objectEvent = new Set(['ADDED', 'MODIFIED', 'DELETED']);
@@ -249,28 +271,32 @@ function withoutContinue(m: k8s.V1ListMeta | undefined): k8s.V1ListMeta {
  * One GET of a list, with the KubeConfig's server, TLS and credentials (applyToFetchOptions, as
  * client-node's Watch does: in the controller, rate-limited and gated by the request layer), parsed
  * as plain JSON: the objects are the API's own, as in watch events, without client-node's
- * deserialized copy.
+ * deserialized copy. With a shape the page is read, parsed and projected by the watch thread
+ * (watch-thread.ts; here when the request's agent cannot be sent there), and its items come projected.
  */
-export async function listPage<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, path: string, q: PageQuery & { labelSelector?: string }): Promise<k8s.KubernetesListObject<T>> {
+export async function listPage<T extends k8s.KubernetesObject>(
+  kc: k8s.KubeConfig,
+  path: string,
+  q: PageQuery & { labelSelector?: string },
+  off?: { shape: InformerShape; thread?: WatchThread },
+): Promise<k8s.KubernetesListObject<T>> {
   const { url, headers, agent } = await requestBase(kc, path);
   if (q.labelSelector !== undefined) url.searchParams.set('labelSelector', q.labelSelector);
   if (q.limit !== undefined) url.searchParams.set('limit', String(q.limit));
   if (q.continue !== undefined) url.searchParams.set('continue', q.continue);
-  const { status, body, resHeaders } = await new Promise<{ status: number; body: string; resHeaders: Record<string, string> }>((resolve, reject) => {
-    const req = (url.protocol === 'https:' ? https : http).request(url, { method: 'GET', headers, agent, timeout: 60_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const h: Record<string, string> = {};
-        for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h[k] = v;
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), resHeaders: h });
-      });
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error(`list ${path}: no answer within 60 s`), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
-    req.end();
-  });
-  if (status < 200 || status >= 300) throw new ListRequestError(status, body, resHeaders, path);
-  return JSON.parse(body) as k8s.KubernetesListObject<T>;
+  const tls = off ? plainAgentOptions(agent) : null;
+  if (off && tls !== null) {
+    agent?.destroy();
+    const answer = await (off.thread ?? sharedWatchThread()).list({ url: url.href, headers, tls, shape: off.shape, timeoutMs: LIST_TIMEOUT_MS });
+    if ('failed' in answer) throw new ListRequestError(answer.failed.status, answer.failed.body, answer.failed.headers, path);
+    return answer.list as k8s.KubernetesListObject<T>;
+  }
+  const answer = await getText(url, headers, agent, LIST_TIMEOUT_MS);
+  if (answer.status < 200 || answer.status >= 300) throw new ListRequestError(answer.status, answer.body, answer.headers, path);
+  const list = JSON.parse(answer.body) as k8s.KubernetesListObject<T>;
+  if (off && Array.isArray(list.items)) list.items = list.items.map(INFORMER_SHAPES[off.shape].transform as unknown as (o: T) => T);
+  return list;
 }
+
+/** No answer to a list page within this is ETIMEDOUT. */
+const LIST_TIMEOUT_MS = 60_000;

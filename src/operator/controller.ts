@@ -9,8 +9,6 @@ import { IMAGE_MANAGER_SELECTOR, Status } from '../api/constants.js';
 import { WorkQueue, runWorkers } from '../queue/work-queue.js';
 import { ImageCacheApi } from '../kube/imagecache-api.js';
 import { restartingInformer, type RestartingInformer } from '../kube/informers.js';
-import { slimJob, slimNode, slimPod } from '../kube/informer-transforms.js';
-import { DROP_MANAGED_FIELDS, DROP_SPEC_AND_MANAGED_FIELDS } from '../kube/watch-line.js';
 import { apiErrorLogFields } from '../kube/api-errors.js';
 import { StatusWriter } from '../status/status-writer.js';
 import { EventRecorder } from '../status/event-recorder.js';
@@ -84,15 +82,16 @@ export class Controller {
     // this term (the leader's) exports the per-cache series from its index until it stops
     this.withdrawCacheSeries = this.metrics?.exportCaches(() => this.index.all().map(([, cache]) => cache));
 
-    // the caches keep only the fields the controller reads (kube/informer-transforms.ts); each lists its
-    // path in pages (kube/informers.ts); its watch skips the parts nobody reads unparsed (kube/watch-line.ts)
+    // the caches keep only the fields the controller reads (kube/informer-transforms.ts INFORMER_SHAPES);
+    // each lists its path in pages (kube/informers.ts) and watches it, both on the watch thread
+    // (kube/watch-thread.ts), which skips the parts nobody reads unparsed (kube/watch-line.ts)
     this.nodes = restartingInformer<k8s.V1Node>({
-      kc, path: '/api/v1/nodes', log, resource: 'nodes', onRestart: onRestart('nodes'), transform: slimNode, drop: DROP_MANAGED_FIELDS,
+      kc, path: '/api/v1/nodes', log, resource: 'nodes', onRestart: onRestart('nodes'), shape: 'node',
       onChange: (verb, node) => this.onNode(verb, node),
     });
     this.jobs = restartingInformer<k8s.V1Job>({
       kc, path: '/apis/batch/v1/jobs',
-      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'jobs', onRestart: onRestart('jobs'), transform: slimJob, drop: DROP_SPEC_AND_MANAGED_FIELDS,
+      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'jobs', onRestart: onRestart('jobs'), shape: 'job',
       onChange: (verb, job) => {
         if (verb === 'delete') this.runner?.tracker.gone(job);
         this.enqueueOwner(verb, 'job', job);
@@ -100,7 +99,7 @@ export class Controller {
     });
     this.pods = restartingInformer<k8s.V1Pod>({
       kc, path: '/api/v1/pods',
-      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'pods', onRestart: onRestart('pods'), transform: slimPod, drop: DROP_SPEC_AND_MANAGED_FIELDS,
+      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'pods', onRestart: onRestart('pods'), shape: 'pod',
       onChange: (verb, pod) => this.enqueueOwner(verb, 'pod', pod),
     });
     // ImageCache events through the SDK (its watch replaced by a list + watch, see imagecache-operator.ts):

@@ -65,7 +65,7 @@ describe('install (e2e): container image build steps replayed outside Docker', f
     expect(fs.readdirSync(dist).filter((f) => f.endsWith('.js')).sort()).to.deep.equal(['controller.js', 'cri-client.js', 'kubefledged-operator.js', 'webhook-server.js']);
     // the controller as one file, its launcher and the launcher's V8 flags (hack/bundle.mjs)
     const bundle = path.join(stages.get('build')!.root, 'src', 'dist', 'bundle');
-    expect(fs.readdirSync(bundle).sort()).to.deep.equal(['controller.js', 'controller.js.map', 'controller.node-options', 'kubefledged-controller']);
+    expect(fs.readdirSync(bundle).sort()).to.deep.equal(['controller.js', 'controller.js.map', 'controller.node-options', 'kubefledged-controller', 'watch-thread-worker.js', 'watch-thread-worker.js.map']);
     expect(fs.readFileSync(path.join(bundle, 'kubefledged-controller'), 'utf8')).to.contain(fs.readFileSync(path.join(bundle, 'controller.node-options'), 'utf8').trim());
   });
 
