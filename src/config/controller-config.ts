@@ -100,6 +100,8 @@ export interface ControllerConfig {
   nodeWatch: boolean;
   /** --node-flap-window: a node Ready again within this long after going NotReady gets only what it is missing. */
   nodeFlapWindowMs: number;
+  /** --watch-thread: whether the Job and pod informers read their answers on a thread of their own (auto: on clusters of WATCH_THREAD_AUTO_NODES nodes or more). */
+  watchThread: 'auto' | 'always' | 'never';
   /** --kube-api-qps: client-side rate limit of API requests per second (client-go's flag); the pace of Job deletes. */
   kubeApiQps: number;
   /** --kube-api-qps=auto (default): lifted while the server runs API Priority and Fairness; -1: 'unlimited'. */
@@ -358,6 +360,13 @@ export const CONTROLLER_FLAGS = {
     validate: checkQps,
     description: 'Client-side limit of requests per second to the API server, shared by every call and watch of the controller. "auto": none while the API server runs API Priority and Fairness (its answers carry X-Kubernetes-PF-FlowSchema-UID; on by default since Kubernetes 1.20), else 20; -1: none. Job deletes (the clean-up) are always paced at this rate (20 for auto and -1)',
   },
+  'watch-thread': {
+    type: 'enum',
+    values: ['auto', 'always', 'never'],
+    default: 'auto',
+    description:
+      'Read the watches and lists of the controller\'s Jobs and pods on a thread of their own, so that a busy controller never makes the API server wait on its watches (which closes other clients\' watches too); it costs about 10 MiB. auto: on when the cluster has 500 nodes or more at start-up',
+  },
   'kube-api-burst': {
     type: 'int',
     default: 30,
@@ -438,6 +447,7 @@ export function parseControllerConfig(
     kubeconfig: v.kubeconfig,
     master: v.master,
     jobsMaxSurge: v['jobs-max-surge'],
+    watchThread: v['watch-thread'],
     stderrthreshold: v.stderrthreshold,
     verbosity: v.v,
     logtostderr: v.logtostderr,

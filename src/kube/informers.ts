@@ -15,7 +15,7 @@
 //   its parsed JSON and client-node's deserialized copy of it (ObjectSerializer: a class instance and a
 //   Date per field), all alive at once before the transform drops most of it; a page is 250 objects,
 //   transformed before the next one is asked for (docs/benchmark.md "Memory");
-// - an informer of a shape (the controller's Nodes, Jobs and pods) lists and watches through the watch
+// - an informer of a shape (the controller's Nodes, Jobs and pods) can list and watch through the watch
 //   thread (watch-thread.ts): its answers are read, parsed and projected off the main thread, which
 //   gets the slim objects.
 import * as k8s from '@kubernetes/client-node';
@@ -77,12 +77,12 @@ export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
   drop?: DropTree;
   /**
    * What the informer caches (INFORMER_SHAPES: its drop and transform, which `drop` and `transform`
-   * then must not be given): its default list and its watch run on the watch thread, which hands on
-   * projected objects.
+   * then must not be given). Its default list and its watch run on the watch thread, which hands on
+   * projected objects, unless `thread` is null.
    */
   shape?: InformerShape;
-  /** The watch thread of `shape`; default the process's one. */
-  thread?: WatchThread;
+  /** The watch thread of `shape`: default the process's one; null: this thread (the shape's drop and transform applied here). */
+  thread?: WatchThread | null;
 }): RestartingInformer<T> {
   const initialDelay = opts.timings?.initialDelayMs ?? 1000;
   const maxDelay = opts.timings?.maxDelayMs ?? 30_000;
@@ -94,9 +94,10 @@ export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
   const listFn = opts.list;
   const pageSize = opts.pageSize ?? LIST_PAGE_SIZE;
   // a shape's watch projects its objects itself (on the watch thread)
-  const watch = shape
+  const drop = shape ? INFORMER_SHAPES[shape].drop : opts.drop;
+  const watch = shape && opts.thread !== null
     ? threadedWatch(opts.kc, shape, opts.thread)
-    : transformed(opts.drop ? (new SlimWatch(opts.kc, opts.drop) as unknown as k8s.Watch) : new k8s.Watch(opts.kc), transform);
+    : transformed(drop ? (new SlimWatch(opts.kc, drop) as unknown as k8s.Watch) : new k8s.Watch(opts.kc), transform);
   const informer = new k8s.ListWatch<T>(opts.path, watch, async () => {
     let list: k8s.KubernetesListObject<T>;
     if (listFn) {
@@ -278,13 +279,13 @@ export async function listPage<T extends k8s.KubernetesObject>(
   kc: k8s.KubeConfig,
   path: string,
   q: PageQuery & { labelSelector?: string },
-  off?: { shape: InformerShape; thread?: WatchThread },
+  off?: { shape: InformerShape; thread?: WatchThread | null },
 ): Promise<k8s.KubernetesListObject<T>> {
   const { url, headers, agent } = await requestBase(kc, path);
   if (q.labelSelector !== undefined) url.searchParams.set('labelSelector', q.labelSelector);
   if (q.limit !== undefined) url.searchParams.set('limit', String(q.limit));
   if (q.continue !== undefined) url.searchParams.set('continue', q.continue);
-  const tls = off ? plainAgentOptions(agent) : null;
+  const tls = off && off.thread !== null ? plainAgentOptions(agent) : null;
   if (off && tls !== null) {
     agent?.destroy();
     const answer = await (off.thread ?? sharedWatchThread()).list({ url: url.href, headers, tls, shape: off.shape, timeoutMs: LIST_TIMEOUT_MS });

@@ -9,6 +9,7 @@ import { IMAGE_MANAGER_SELECTOR, Status } from '../api/constants.js';
 import { WorkQueue, runWorkers } from '../queue/work-queue.js';
 import { ImageCacheApi } from '../kube/imagecache-api.js';
 import { restartingInformer, type RestartingInformer } from '../kube/informers.js';
+import { sharedWatchThread } from '../kube/watch-thread.js';
 import { apiErrorLogFields } from '../kube/api-errors.js';
 import { StatusWriter } from '../status/status-writer.js';
 import { EventRecorder } from '../status/event-recorder.js';
@@ -59,7 +60,7 @@ export class Controller {
 
   /** True once every watch has listed successfully and the workers run. */
   ready(): boolean {
-    return this.started && !this.stopping && this.nodes.synced() && this.jobs.synced() && this.pods.synced() && (this.operator?.synced() ?? false) && (this.workloads?.synced() ?? true);
+    return this.started && !this.stopping && (this.nodes?.synced() ?? false) && (this.jobs?.synced() ?? false) && (this.pods?.synced() ?? false) && (this.operator?.synced() ?? false) && (this.workloads?.synced() ?? true);
   }
 
   /**
@@ -83,24 +84,12 @@ export class Controller {
     this.withdrawCacheSeries = this.metrics?.exportCaches(() => this.index.all().map(([, cache]) => cache));
 
     // the caches keep only the fields the controller reads (kube/informer-transforms.ts INFORMER_SHAPES);
-    // each lists its path in pages (kube/informers.ts) and watches it, both on the watch thread
-    // (kube/watch-thread.ts), which skips the parts nobody reads unparsed (kube/watch-line.ts)
+    // each lists its path in pages (kube/informers.ts) and watches it, skipping the parts nobody reads
+    // unparsed (kube/watch-line.ts). Nodes first, on this thread: their number decides whether the Jobs
+    // and pods are read on the watch thread (--watch-thread, kube/watch-thread.ts).
     this.nodes = restartingInformer<k8s.V1Node>({
-      kc, path: '/api/v1/nodes', log, resource: 'nodes', onRestart: onRestart('nodes'), shape: 'node',
+      kc, path: '/api/v1/nodes', log, resource: 'nodes', onRestart: onRestart('nodes'), shape: 'node', thread: null,
       onChange: (verb, node) => this.onNode(verb, node),
-    });
-    this.jobs = restartingInformer<k8s.V1Job>({
-      kc, path: '/apis/batch/v1/jobs',
-      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'jobs', onRestart: onRestart('jobs'), shape: 'job',
-      onChange: (verb, job) => {
-        if (verb === 'delete') this.runner?.tracker.gone(job);
-        this.enqueueOwner(verb, 'job', job);
-      },
-    });
-    this.pods = restartingInformer<k8s.V1Pod>({
-      kc, path: '/api/v1/pods',
-      labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'pods', onRestart: onRestart('pods'), shape: 'pod',
-      onChange: (verb, pod) => this.enqueueOwner(verb, 'pod', pod),
     });
     // ImageCache events through the SDK (its watch replaced by a list + watch, see imagecache-operator.ts):
     // the first list enqueues every existing cache, so a restarted controller resumes each operation.
@@ -110,7 +99,32 @@ export class Controller {
     // No reconcile before every watch has listed once: a failed list is not a sync (nothing is planned
     // from an empty cache). Waits through 429s, 5xx and outages; a lasting missing permission rejects.
     try {
-      await Promise.all([this.nodes.start(), this.jobs.start(), this.pods.start(), this.operator.start()]);
+      const operatorSynced = this.operator.start();
+      operatorSynced.catch(() => undefined); // awaited below; a rejection while the nodes list is not unhandled
+      await this.nodes.start();
+      if (this.stopping) {
+        await this.stopWatches();
+        return;
+      }
+      const nodeCount = this.nodes.list().length;
+      const thread = watchThreadFor(config.watchThread, nodeCount) ? sharedWatchThread() : null;
+      log.info(thread ? 'the Jobs and pods are read on a thread of their own' : 'the Jobs and pods are read on the main thread', {
+        watchThread: config.watchThread, nodes: nodeCount,
+      });
+      this.jobs = restartingInformer<k8s.V1Job>({
+        kc, path: '/apis/batch/v1/jobs',
+        labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'jobs', onRestart: onRestart('jobs'), shape: 'job', thread,
+        onChange: (verb, job) => {
+          if (verb === 'delete') this.runner?.tracker.gone(job);
+          this.enqueueOwner(verb, 'job', job);
+        },
+      });
+      this.pods = restartingInformer<k8s.V1Pod>({
+        kc, path: '/api/v1/pods',
+        labelSelector: IMAGE_MANAGER_SELECTOR, log, resource: 'pods', onRestart: onRestart('pods'), shape: 'pod', thread,
+        onChange: (verb, pod) => this.enqueueOwner(verb, 'pod', pod),
+      });
+      await Promise.all([this.jobs.start(), this.pods.start(), operatorSynced]);
     } catch (err) {
       await this.stopWatches();
       throw err;
@@ -351,6 +365,21 @@ export class Controller {
   private async stopWatches(): Promise<void> {
     await Promise.all([this.nodes?.stop(), this.jobs?.stop(), this.pods?.stop(), this.operator?.stopWatches(), this.workloads?.stop()]);
   }
+}
+
+/** --watch-thread=auto turns the watch thread on from this many nodes (listed at start-up). */
+export const WATCH_THREAD_AUTO_NODES = 500;
+
+/**
+ * Whether the Jobs and pods are read on the watch thread. Its cost is fixed (a worker thread's isolate:
+ * about 10 MiB); what it prevents grows with the cluster: at 1,000 nodes x 50 images a pod event is
+ * 65 KB and a planning pass over all-new objects takes hundreds of ms, long enough for a watch read by
+ * the main thread to fill the watch cache's buffer and socket; at 200 nodes x 10 images the events are
+ * a fifth of that and a pass a few ms, and the 10 MiB are a tenth of the controller (docs/benchmark.md
+ * "A watch thread").
+ */
+export function watchThreadFor(mode: 'auto' | 'always' | 'never', nodes: number): boolean {
+  return mode === 'always' || (mode === 'auto' && nodes >= WATCH_THREAD_AUTO_NODES);
 }
 
 const OWNER_COALESCE_FACTOR = 10;

@@ -71,7 +71,10 @@ describe('real node (e2e): the chart on the real node, real pulls and purges', f
       '--set', `args.controllerCRISocketPath=${node.criSocket}`,
       '--set', 'args.controllerImageCacheRefreshFrequency=0s',
       // a missing tag fails when the pull Job's deadline passes (the original's semantics): keep it short
-      '--set', 'args.controllerImagePullDeadlineDuration=45s'], 600_000);
+      '--set', 'args.controllerImagePullDeadlineDuration=45s',
+      // the image's bundled watch thread (dist/bundle/watch-thread-worker.js) reads the Jobs and pods
+      // of every step below (auto would keep them on the main thread on this small cluster)
+      '--set', 'args.controllerWatchThread=always'], 600_000);
     installed = true;
     for (const component of ['controller', 'webhook-server']) {
       const pods = await releasePods(component);
@@ -86,6 +89,9 @@ describe('real node (e2e): the chart on the real node, real pulls and purges', f
     }
     const onNode = (await criImages(node)).flatMap((i) => i.repoTags);
     expect(onNode, 'the project\'s image in the node\'s containerd').to.include(project);
+    const controller = (await releasePods('controller'))[0]!;
+    await eventually('the controller reads its Jobs and pods on the watch thread', async () =>
+      (await kubectl(['logs', '-n', ns, controller.metadata!.name!])).includes('the Jobs and pods are read on a thread of their own'), 60_000);
   });
 
   it('the API server calls the webhook through its Service (no URL) and the webhook refuses a bad ImageCache', async () => {

@@ -35,7 +35,10 @@ describe('ImageCache controller: create, update, refresh, purge, status', functi
       return list.length === 3 && list.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     }, 60_000);
     sa = await serviceAccountKubeconfig(kc, ns);
-    ctrl = new ControllerProcess(sa.file, ['--image-pull-deadline-duration=12s', '--image-cache-refresh-frequency=0s', '--job-retention-policy=retain', '--leader-elect=false', '-v=4'], { KUBEFLEDGED_NAMESPACE: ns }).start();
+    ctrl = new ControllerProcess(sa.file, ['--image-pull-deadline-duration=12s', '--image-cache-refresh-frequency=0s', '--job-retention-policy=retain', '--leader-elect=false', '-v=4',
+      // every step of this suite with the Jobs and pods read on the watch thread (src/kube/watch-thread.ts);
+      // the other suites run --watch-thread=auto, which keeps them on the main thread at a few nodes
+      '--watch-thread=always'], { KUBEFLEDGED_NAMESPACE: ns }).start();
   });
 
   after(async function () {
@@ -59,6 +62,7 @@ describe('ImageCache controller: create, update, refresh, purge, status', functi
     expect(new Date(c.status!.startTime).getTime()).to.be.at.least(started.getTime() - 1000);
     expect(new Date(c.status!.completionTime!).getTime()).to.be.at.least(new Date(c.status!.startTime).getTime());
     expect(c.status!.counts).to.deep.equal({ desired: 6, succeeded: 6, failed: 0, pending: 0 });
+    expect(ctrl.logs.some((l) => l.includes('the Jobs and pods are read on a thread of their own'))).to.equal(true);
     const jobs = await jobsOf('ic-create');
     expect(jobs).to.have.length(3);
     expect(jobs.map((j) => j.spec!.template.spec!.containers.length)).to.deep.equal([2, 2, 2]);

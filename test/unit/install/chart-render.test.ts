@@ -15,6 +15,7 @@ const DEFAULT_CONTROLLER_ARGS = [
   '--max-images-per-job=50',
   '--workers=4',
   '--node-watch=true',
+  '--watch-thread=auto',
   '--leader-elect=true',
   '--leader-elect-resource-name=kube-fledged-controller',
   '--leader-elect-lease-duration=15s',
@@ -152,6 +153,7 @@ describe('install: chart rendering', function () {
         controllerMaxImagesPerJob: 10,
         controllerWorkers: 2,
         controllerNodeWatch: false,
+        controllerWatchThread: 'always',
       },
       controller: { leaderElection: { enabled: false }, metricsPort: 9090 },
     });
@@ -170,6 +172,7 @@ describe('install: chart rendering', function () {
       '--max-images-per-job=10',
       '--workers=2',
       '--node-watch=false',
+      '--watch-thread=always',
       '--leader-elect=false',
       '--metrics-bind-address=:9090',
     ]);
@@ -183,6 +186,7 @@ describe('install: chart rendering', function () {
       imageDeleteJobHostNetwork: true,
       jobRetentionPolicy: 'retain',
       jobsMaxSurge: 20,
+      watchThread: 'always',
       leaderElect: false,
       metricsBindAddress: ':9090',
     });

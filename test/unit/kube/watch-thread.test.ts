@@ -9,6 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import { restartingInformer } from '../../../src/kube/informers.js';
 import { DROP_MANAGED_FIELDS } from '../../../src/kube/watch-line.js';
 import { plainAgentOptions } from '../../../src/kube/watch-thread.js';
+import { WATCH_THREAD_AUTO_NODES, watchThreadFor } from '../../../src/operator/controller.js';
 
 describe('kube/watch-thread: what a request takes to the thread', () => {
   it('a plain https.Agent: its CA, client certificate, key and verification; nothing of its pooling', () => {
@@ -41,5 +42,15 @@ describe('kube/watch-thread: what a request takes to the thread', () => {
     const base = { kc, path: '/api/v1/nodes', log, resource: 'nodes', onChange: () => undefined, shape: 'node' as const };
     expect(() => restartingInformer({ ...base, transform: (n) => n })).to.throw('a shape brings its own transform and drop');
     expect(() => restartingInformer({ ...base, drop: DROP_MANAGED_FIELDS })).to.throw('a shape brings its own transform and drop');
+  });
+});
+
+describe('operator/controller: --watch-thread', () => {
+  it('auto: on from 500 nodes listed at start-up; always and never whatever the cluster', () => {
+    expect(WATCH_THREAD_AUTO_NODES).to.equal(500);
+    expect(watchThreadFor('auto', 499)).to.equal(false);
+    expect(watchThreadFor('auto', 500)).to.equal(true);
+    expect(watchThreadFor('always', 0)).to.equal(true);
+    expect(watchThreadFor('never', 100_000)).to.equal(false);
   });
 });
