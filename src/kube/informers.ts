@@ -23,7 +23,7 @@ import type { Logger } from '../operator/logger.js';
 import { apiErrorText, classifyApiError, httpStatusOf } from './api-errors.js';
 import { INFORMER_SHAPES, type InformerShape } from './informer-transforms.js';
 import { NotLeadingError } from './request-layer.js';
-import { getText, requestBase, SlimWatch } from './slim-watch.js';
+import { getText, projectEvent, requestBase, SlimWatch } from './slim-watch.js';
 import { plainAgentOptions, sharedWatchThread, threadedWatch, type WatchThread } from './watch-thread.js';
 import type { DropTree } from './watch-line.js';
 
@@ -204,11 +204,10 @@ function transformed<T>(watch: k8s.Watch, transform: ((obj: T) => T) | undefined
 
 /** A Watch whose object events carry transform(object); ERROR and BOOKMARK events pass unchanged. */
 export function transformingWatch<T>(watch: k8s.Watch, transform: (obj: T) => T): k8s.Watch {
-  const objectEvent = new Set(['ADDED', 'MODIFIED', 'DELETED']);
   return {
     config: watch.config,
     watch: (path, queryParams, callback, done) =>
-      watch.watch(path, queryParams, (phase, obj, raw) => callback(phase, objectEvent.has(phase) && obj ? transform(obj as T) : obj, raw), done),
+      watch.watch(path, queryParams, (phase, obj, raw) => callback(phase, projectEvent(phase, obj, transform), raw), done),
   };
 }
 

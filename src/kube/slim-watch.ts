@@ -36,6 +36,13 @@ export function watchUrl(url: URL, queryParams: Record<string, unknown> | undefi
 
 export type WatchCallback = (phase: string, apiObj: unknown, watchObj?: unknown) => void;
 
+const OBJECT_EVENTS = new Set(['ADDED', 'MODIFIED', 'DELETED']);
+
+/** The object of a watch event, projected by `transform` when the event carries one (not ERROR or BOOKMARK). */
+export function projectEvent<T>(phase: string, obj: unknown, transform: ((o: T) => T) | undefined): unknown {
+  return transform && OBJECT_EVENTS.has(phase) && obj ? transform(obj as T) : obj;
+}
+
 /**
  * One watch request: every line of the answer parsed with parseWatchLine(line, drop) and given to
  * `callback`; `done` once, as client-node's Watch calls it. Returns the AbortController that ends it.

@@ -1,5 +1,5 @@
 // The watch thread (a worker_threads Worker started by watch-thread.ts): it runs the requests of the
-// controller's Node, Job and pod informers, reads their answers as fast as the API server sends them,
+// controller's informers that use it (the Jobs and pods, --watch-thread), reads their answers as fast as the API server sends them,
 // parses them without the parts nobody reads (watch-line.ts), projects each object to what the
 // controller keeps (informer-transforms.ts) and posts the slim objects to the main thread. Whatever the
 // main thread is doing (a planning pass, a status write), these sockets are drained: the API server's
@@ -13,13 +13,12 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { parentPort } from 'node:worker_threads';
 import { INFORMER_SHAPES } from './informer-transforms.js';
-import { getText, openWatchStream } from './slim-watch.js';
+import { getText, openWatchStream, projectEvent } from './slim-watch.js';
 import type { FromThread, RequestSpec, ThreadError, ToThread } from './watch-thread.js';
 
 const port = parentPort;
 if (!port) throw new Error('watch-thread-worker.ts runs as a worker thread (watch-thread.ts starts it)');
 
-const OBJECT_EVENTS = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 const active = new Map<number, AbortController>();
 
 const post = (m: FromThread) => port.postMessage(m);
@@ -58,7 +57,7 @@ function watch(id: number, spec: RequestSpec): void {
   };
   const transform = shape?.transform as ((o: unknown) => unknown) | undefined;
   const ctl = openWatchStream(new URL(spec.url), spec.headers, agent, shape?.drop ?? {}, (type, obj) => {
-    batch.push([type, transform && OBJECT_EVENTS.has(type) && obj ? transform(obj) : obj]);
+    batch.push([type, projectEvent(type, obj, transform)]);
     if (!flushing) {
       flushing = true;
       setImmediate(flush);

@@ -1,4 +1,4 @@
-// The watch thread, main side: the controller's Node, Job and pod informers list and watch through one
+// The watch thread, main side: the controller's Job and pod informers (--watch-thread) list and watch through one
 // worker thread (watch-thread-worker.ts) that reads their answers whatever the main thread is doing.
 //
 // Why (issue 12, docs/benchmark.md "A watch thread"): kube-apiserver's watch cache hands each event to
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type * as k8s from '@kubernetes/client-node';
 import { INFORMER_SHAPES, type InformerShape } from './informer-transforms.js';
-import { openWatchStream, requestBase, watchUrl, type WatchCallback } from './slim-watch.js';
+import { openWatchStream, projectEvent, requestBase, watchUrl, type WatchCallback } from './slim-watch.js';
 
 /** One request for the thread: what requestBase made of it on the main thread. */
 export interface RequestSpec {
@@ -55,7 +55,6 @@ export type FromThread =
 
 export type ListAnswer = { list: unknown } | { failed: FailedAnswer };
 
-const OBJECT_EVENTS = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'ciphers', 'minVersion', 'maxVersion'] as const;
 
 /**
@@ -230,7 +229,7 @@ export function threadedWatch(kc: k8s.KubeConfig, shape: InformerShape, thread: 
       watchUrl(url, queryParams);
       const tls = plainAgentOptions(agent);
       if (tls === null) {
-        return openWatchStream(url, headers, agent, drop, (type, obj, raw) => callback(type, OBJECT_EVENTS.has(type) && obj ? project(obj) : obj, raw), done);
+        return openWatchStream(url, headers, agent, drop, (type, obj, raw) => callback(type, projectEvent(type, obj, project), raw), done);
       }
       agent?.destroy();
       return thread.watch({ url: url.href, headers, tls, shape }, callback, done);
