@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   }, 60_000, 500);
   if (a.controllerFrom !== 'src') compiledController(a.controllerFrom); // refuses a missing or stale build before anything starts
   const env: BenchEnv = { kc, audit: new AuditLog(auditFile), nodes: new BenchNodes(kc), log, controllerFrom: a.controllerFrom, controllerNodeOptions: a.controllerNodeOptions,
-    heapDir: a.heapSnapshot ? fs.mkdtempSync(path.join(os.tmpdir(), 'kfb-heap-')) : undefined, clusterDir: clusterDirOfAuditLog(auditFile) };
+    heapDir: a.heapSnapshot ? fs.mkdtempSync(path.join(os.tmpdir(), 'kfb-heap-')) : undefined, clusterDir: clusterDirOfAuditLog(auditFile), freshApiserver: a.freshApiserver };
   const rep: BenchReport = { machine: await machine(kc), args: `npx tsx bench/cluster-scale.ts ${process.argv.slice(2).join(' ')}`.trim(), scenarios: [] };
   log(`${rep.machine.cores} cores, ${rep.machine.memoryGiB.toFixed(1)} GiB, Kubernetes ${rep.machine.kubernetes}, commit ${rep.machine.commit}`);
   const leftovers = await env.nodes.existing();
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
         await env.nodes.growTo(s.nodes);
       }
       const key = scenarioKey(s);
-      const r: ScenarioReport = { scenario: { nodes: s.nodes, images: s.images, caches: s.caches }, run: a.repeat > 1 ? s.run + 1 : undefined, loadAvg: os.loadavg()[0] };
+      const r: ScenarioReport = { scenario: { nodes: s.nodes, images: s.images, caches: s.caches }, run: a.repeat > 1 ? s.run + 1 : undefined, loadAvg: os.loadavg()[0], ...(a.freshApiserver ? { freshApiserver: true } : {}) };
       rep.scenarios.push(r);
       const windows = a.idleAt.includes(key) && s.run === 0 ? { idleSeconds: a.idleSeconds, refreshPeriodSeconds: a.refreshPeriod } : { idleSeconds: 0, refreshPeriodSeconds: 0 };
       try {

@@ -4,6 +4,7 @@
 # counts the requests of the controller, the floor and the original's strategy apart.
 #   bench/cluster.sh up     start it, or reuse a running cluster that already writes the audit log
 #   bench/cluster.sh audit  print the audit log path (exit 1 when the running cluster has none)
+#   bench/cluster.sh restart-apiserver  start kube-apiserver again, with the same flags (fresh watch caches)
 # BENCH_APISERVER_EXTRA_ARGS adds kube-apiserver flags (--profiling=true: CPU profiles at /debug/pprof).
 # BENCH_KWOK_CONFIG names a kwok config file to add (bench/kwok-parallel.yaml: 16 pod status writers).
 set -euo pipefail
@@ -38,5 +39,24 @@ case "${1:-}" in
     echo "[bench] no cluster with an audit log at $CLUSTER_DIR: start it with 'bench/cluster.sh up' (make bench does)" >&2
     exit 1
     ;;
-  *) echo "usage: bench/cluster.sh up|audit" >&2; exit 2 ;;
+  restart-apiserver)
+    # kube-apiserver started again with the same command line: its watch caches start empty and small,
+    # and every client's watch is made again (bench/cluster-scale.ts --fresh-apiserver, docs/benchmark.md)
+    pid=$(cat "$CLUSTER_DIR/pids/kube-apiserver.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null \
+      || { echo "[bench] no kube-apiserver running at $CLUSTER_DIR: start the cluster with 'bench/cluster.sh up'" >&2; exit 1; }
+    mapfile -d '' cmd < "/proc/$pid/cmdline"
+    # its graceful shutdown waits for every watch to end (tens of seconds): a bench cluster's state is in etcd
+    kill -KILL "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then echo "[bench] kube-apiserver (pid $pid) did not stop in 10 s" >&2; exit 1; fi
+    setsid "${cmd[@]}" >>"$CLUSTER_DIR/logs/kube-apiserver.log" 2>&1 </dev/null &
+    echo $! > "$CLUSTER_DIR/pids/kube-apiserver.pid"
+    for _ in $(seq 1 450); do
+      kubectl --kubeconfig="$CLUSTER_DIR/kubeconfig" get --raw /readyz >/dev/null 2>&1 && exit 0
+      sleep 0.2
+    done
+    echo "[bench] kube-apiserver did not become ready in 90 s after its restart; see $CLUSTER_DIR/logs/kube-apiserver.log" >&2
+    exit 1
+    ;;
+  *) echo "usage: bench/cluster.sh up|audit|restart-apiserver" >&2; exit 2 ;;
 esac

@@ -5,7 +5,7 @@ import { formatCpu } from '../support/control-plane-cpu.js';
 
 export interface Machine { cores: number; memoryGiB: number; cpuModel: string; kubernetes: string; commit: string; node: string; date: string; loadAvg: string }
 
-export interface ScenarioReport { scenario: Scenario; run?: number; /** set when the scenario comes from an earlier run (--include): its date and commit */ from?: string; /** 1-minute load average when it started */ loadAvg?: number; ours?: OursResult; floor?: FloorFigures; original?: OriginalFigures; error?: string }
+export interface ScenarioReport { scenario: Scenario; run?: number; /** set when the scenario comes from an earlier run (--include): its date and commit */ from?: string; /** 1-minute load average when it started */ loadAvg?: number; /** kube-apiserver started again before each contestant's run */ freshApiserver?: boolean; ours?: OursResult; floor?: FloorFigures; original?: OriginalFigures; error?: string }
 
 /** Median of ours/floor over the runs of one scenario (undefined when no run has both). */
 export function medianRatio(runs: readonly ScenarioReport[]): number | undefined {
@@ -39,7 +39,7 @@ function writes(r: Requests | undefined): string {
 export function summaryLines(r: ScenarioReport): string[] {
   const s = r.scenario;
   const o = r.ours;
-  const lines = [`scenario ${s.nodes} nodes x ${s.images} images x ${s.caches} cache(s)${r.run ? `, run ${r.run}` : ''}${r.from ? `, from the run of ${r.from}` : ''}${r.loadAvg !== undefined ? ` (load average ${r.loadAvg.toFixed(2)} at its start)` : ''}`];
+  const lines = [`scenario ${s.nodes} nodes x ${s.images} images x ${s.caches} cache(s)${r.run ? `, run ${r.run}` : ''}${r.from ? `, from the run of ${r.from}` : ''}${r.loadAvg !== undefined ? ` (load average ${r.loadAvg.toFixed(2)} at its start)` : ''}${r.freshApiserver ? ', kube-apiserver started again before each contestant' : ''}`];
   if (r.error) lines.push(`  error: ${r.error}`);
   if (o) {
     lines.push(`  ours: create: first Job created at ${f1(o.createTimeline.firstJobSeconds)} s, last at ${f1(o.createTimeline.lastJobSeconds)} s, last pod with its images at ${f1(o.createTimeline.lastPulledSeconds)} s, every status final at ${f1(o.createSeconds)} s`);

@@ -36,6 +36,11 @@ export interface BenchArgs {
   merge: string[];
   /** results JSON of an earlier run whose scenarios are put before this run's in the results */
   include?: string;
+  /**
+   * kube-apiserver started again before each contestant's run (ours, the floor, the original's
+   * strategy), so that each one starts with the same watch caches and watchers (docs/benchmark.md)
+   */
+  freshApiserver: boolean;
 }
 
 /** The scenarios to run, by ascending nodes (nodes are only ever added between tiers). */
@@ -66,6 +71,7 @@ export const DEFAULTS: BenchArgs = {
   floorConcurrency: 32,
   originalFrom: [],
   merge: [],
+  freshApiserver: true,
 };
 
 function list(flag: string, v: string, min: number): number[] {
@@ -109,6 +115,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case 'no-png': a.png = false; break;
       case 'png-if-available': a.png = 'if-available'; break;
       case 'keep-nodes': a.keepNodes = true; break;
+      case 'no-fresh-apiserver': a.freshApiserver = false; break;
       case 'controller-arg': a.controllerArgs.push(value()); break;
       case 'controller-node-option': a.controllerNodeOptions.push(value()); break;
       case 'controller-from': {
@@ -125,7 +132,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case 'include': a.include = value(); break;
       case 'merge': a.merge.push(...value().split(',').filter(Boolean)); break;
       default:
-        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --floor-concurrency, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-node-option, --controller-from, --heap-snapshot, --repeat, --scenarios, --original-from, --include, --merge`);
+        throw new Error(`unknown flag ${raw}: use --nodes, --images, --caches, --original, --idle-at, --idle-seconds, --refresh-period, --out, --no-floor, --no-fresh-apiserver, --floor-concurrency, --no-png, --png-if-available, --keep-nodes, --controller-arg, --controller-node-option, --controller-from, --heap-snapshot, --repeat, --scenarios, --original-from, --include, --merge`);
     }
   }
   if ([...a.caches, ...(a.scenarios ?? []).map((k) => Number(k.split('x')[2]))].some((c) => c !== 1 && c !== 10)) throw new Error('--caches: 1 or 10 (each cache of the 10-cache scenario selects one of the 10 node groups)');

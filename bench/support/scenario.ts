@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { Annotation, Reason } from '../../src/api/constants.js';
 import { GROUP, PLURAL, VERSION, type ImageCache, type ImageCacheSpec } from '../../src/api/imagecache.js';
@@ -21,6 +23,8 @@ import { ApiserverLog, formatWatchCloses } from './watch-closes.js';
 import { formatHeap, summariseHeap } from './heap-summary.js';
 import { recreatableJob, runFloor } from '../strategies/floor.js';
 import { OriginalStrategy } from '../strategies/original.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface Scenario { nodes: number; images: number; caches: number }
 export const scenarioKey = (s: Scenario): string => `${s.nodes}x${s.images}x${s.caches}`;
@@ -107,9 +111,26 @@ export interface BenchEnv {
   heapDir?: string;
   /** the local cluster's directory (its pid files): the control plane's CPU per phase */
   clusterDir?: string;
+  /** kube-apiserver started again before each contestant's run (--fresh-apiserver; needs clusterDir) */
+  freshApiserver?: boolean;
 }
 
 export interface Windows { idleSeconds: number; refreshPeriodSeconds: number }
+
+/**
+ * kube-apiserver started again before a contestant's run (bench/cluster.sh restart-apiserver), so that
+ * every contestant starts with the same watch caches and watchers. The API server sizes a new watch's
+ * buffer from its watch cache's capacity when the watch starts (the events of the last 75 s: 10 events
+ * on a cluster just started, up to 1,000), and a watcher whose buffer is full is closed. Run after ours
+ * on the same API server, the floor met kwok's and kube-controller-manager's watches made again during
+ * ours' run, with buffers of 22-43 events where ours had met 10.
+ */
+function restartApiserver(env: BenchEnv, who: string): void {
+  if (!env.clusterDir || !env.freshApiserver) return;
+  const t = Date.now();
+  execFileSync(path.join(ROOT, 'bench', 'cluster.sh'), ['restart-apiserver'], { env: { ...process.env, CLUSTER_DIR: env.clusterDir }, stdio: ['ignore', 'inherit', 'inherit'] });
+  env.log(`${who}: kube-apiserver started again (ready in ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+}
 
 /** The audit log is written in batches (at most 1 s late, bench/cluster.sh): wait before reading. */
 const AUDIT_FLUSH_MS = 2500;
@@ -209,6 +230,7 @@ async function quiet(env: BenchEnv, who: string): Promise<void> {
 export const BENCH_CONTROLLER_ARGS = ['--pod-start-deadline-duration=5m'];
 
 export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs: string[]): Promise<{ result: OursResult; jobs: k8s.V1Job[] }> {
+  restartApiserver(env, `ours ${scenarioKey(s)}`);
   const core = env.kc.makeApiClient(k8s.CoreV1Api);
   const ics = new ImageCaches(env.kc);
   const ns = await createNamespace(core, 'kfb');
@@ -361,6 +383,7 @@ export interface FloorJoin { afterSeconds: number }
 
 /** The floor: the controller's own Jobs of the create phase, created directly and waited for; then a new node (`join`). */
 export async function runFloorScenario(env: BenchEnv, s: Scenario, templates: k8s.V1Job[], concurrency = 32, join?: FloorJoin): Promise<FloorFigures> {
+  restartApiserver(env, `floor ${scenarioKey(s)}`);
   const core = env.kc.makeApiClient(k8s.CoreV1Api);
   const ns = await createNamespace(core, 'kfb-floor');
   const id = await chartIdentity(env.kc, ns, 'kfb-floor');
@@ -424,6 +447,7 @@ async function floorNewNode(env: BenchEnv, s: Scenario, kc: k8s.KubeConfig, ns: 
 
 /** The original's strategy on the same scenario (create only: it has no node watch, refresh is its timer). */
 export async function runOriginalScenario(env: BenchEnv, s: Scenario): Promise<OriginalFigures> {
+  restartApiserver(env, `original ${scenarioKey(s)}`);
   const core = env.kc.makeApiClient(k8s.CoreV1Api);
   const ics = new ImageCaches(env.kc);
   const ns = await createNamespace(core, 'kfb-orig');

@@ -106,6 +106,9 @@ describe('bench: command line', () => {
     // earlier runs' figures of the original's strategy: a list, repeatable
     expect(parseBenchArgs(['--original-from', 'a.json,b.json', '--original-from=c.json']).originalFrom).to.deep.equal(['a.json', 'b.json', 'c.json']);
     expect(DEFAULTS.originalFrom).to.deep.equal([]);
+    // each contestant starts on a kube-apiserver started again, unless told not to
+    expect(DEFAULTS.freshApiserver).to.equal(true);
+    expect(parseBenchArgs(['--no-fresh-apiserver']).freshApiserver).to.equal(false);
   });
 
   it('refuses bad values naming the flag and the fix', () => {

@@ -98,7 +98,7 @@ describe('bench: results', () => {
       machine: { cores: 2, memoryGiB: 24, cpuModel: 'cpu', kubernetes: 'v1.34.4', commit: 'abc', node: 'v22', date: 'd', loadAvg: '1' },
       args: 'x',
       scenarios: [
-        { scenario: { nodes: 100, images: 10, caches: 1 },
+        { scenario: { nodes: 100, images: 10, caches: 1 }, freshApiserver: true,
           ours: { createSeconds: 8, createTimeline: { firstJobSeconds: 0.5, lastJobSeconds: 2, lastPulledSeconds: 7 }, refreshSeconds: 0.3, newNodeSeconds: 0.1, newNodeSteps: { job: 0.1, created: 0.2, bound: 0.3, started: 0.4, pulled: NaN }, joinAfterSeconds: 12.5, jobs: 100, pods: 100, podsSucceeded: 100, refreshJobs: 0, newNodeJobs: 1, create: req, nodeReport: req, refresh: req, newNode: req,
             idleSeconds: 0, refreshPeriodSeconds: 0, apiserverCreate: [], apiserverCreateTotal: 900, peakRssBytes: 100 * 2 ** 20, readyRssBytes: 80 * 2 ** 20, cpuCreateSeconds: 1, cpuSeconds: 2, statusBytes: 900, finalStatus: ['Succeeded'] },
           floor: { seconds: 5, jobs: 100, failed: 0, timeline: { firstJobSeconds: 0.1, lastJobSeconds: 1, lastPulledSeconds: 5 }, requests: req, apiserverTotal: 800, newNodeSeconds: 0.4, newNodeSteps: { job: NaN, created: 0.1, bound: 0.2, started: 0.3, pulled: 0.4 } },
@@ -117,6 +117,8 @@ describe('bench: results', () => {
     expect(md).to.include('ours/floor = 1.60').and.include('original/ours = 50.00').and.include('first Job created at 0.5 s, last at 2.0 s, last pod with its images at 7.0 s')
       .and.include('new node, seconds after Ready: its Job seen 0.1, pod created 0.2, bound 0.3, started 0.4, images pulled –')
       .and.include("floor: new node (joined 12.5 s after the create, as ours'; its Job created at Ready) Ready -> cached 0.4 s; pod created 0.1, bound 0.2, started 0.3, images pulled 0.4");
+    expect(md).to.include('scenario 100 nodes x 10 images x 1 cache(s), kube-apiserver started again before each contestant');
+    expect(md).to.include('scenario 500 nodes x 10 images x 1 cache(s)\n');
     expect(ratio(1, 0)).to.equal(undefined);
   });
 });
