@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { Annotation, Reason } from '../../src/api/constants.js';
 import { GROUP, PLURAL, VERSION, type ImageCache, type ImageCacheSpec } from '../../src/api/imagecache.js';
-import { createNamespace, deleteNamespace } from '../../test/support/cluster.js';
+import { createNamespace, deleteNamespace, eventually } from '../../test/support/cluster.js';
 import { ImageCaches } from '../../test/support/imagecaches.js';
 import { countRequests, WRITE_VERBS, type AuditLog, type AuditRequest } from './audit-log.js';
 import { controlPlaneCpu, cpuDelta, waitForQuietControlPlane, type CpuByComponent } from './control-plane-cpu.js';
@@ -125,12 +125,43 @@ export interface Windows { idleSeconds: number; refreshPeriodSeconds: number }
  * on the same API server, the floor met kwok's and kube-controller-manager's watches made again during
  * ours' run, with buffers of 22-43 events where ours had met 10.
  */
-function restartApiserver(env: BenchEnv, who: string): void {
+async function restartApiserver(env: BenchEnv, who: string): Promise<void> {
   if (!env.clusterDir || !env.freshApiserver) return;
   const t = Date.now();
   execFileSync(path.join(ROOT, 'bench', 'cluster.sh'), ['restart-apiserver'], { env: { ...process.env, CLUSTER_DIR: env.clusterDir }, stdio: ['ignore', 'inherit', 'inherit'] });
-  env.log(`${who}: kube-apiserver started again (ready in ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  const ready = (Date.now() - t) / 1000;
+  await clientsBack(env);
+  env.log(`${who}: kube-apiserver started again (ready in ${ready.toFixed(1)} s, its clients watching again ${((Date.now() - t) / 1000).toFixed(1)} s after the restart)`);
 }
+
+/**
+ * Resolves once the API server's clients watch again, not only the API server: the contestant's run
+ * must not wait for them. After several restarts in a few minutes, kube-controller-manager's watches
+ * came back more than 60 s after the API server (client-go backs off a failing watch up to 30 s each
+ * time), and a namespace had no default ServiceAccount for that long. Probe: a namespace's default
+ * ServiceAccount (kube-controller-manager), then a pod on a bench node Running (kube-scheduler, kwok).
+ */
+async function clientsBack(env: BenchEnv): Promise<void> {
+  const core = env.kc.makeApiClient(k8s.CoreV1Api);
+  const ns = `kfb-probe-${Date.now().toString(36)}`;
+  await eventually('the namespace of the probe created', async () => { await core.createNamespace({ body: { metadata: { name: ns } } }); return true; }, 60_000, 500);
+  try {
+    await eventually(`the default ServiceAccount of ${ns} (kube-controller-manager watching again)`, async () => {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: ns });
+      return true;
+    }, CLIENTS_BACK_MS, 500);
+    await core.createNamespacedPod({ namespace: ns, body: {
+      metadata: { name: 'probe' },
+      spec: { nodeSelector: { [NODE_LABEL]: 'node' }, automountServiceAccountToken: false, containers: [{ name: 'probe', image: 'registry.example/kfb-probe:1' }] },
+    } });
+    await eventually(`the probe pod in ${ns} Running (kube-scheduler and kwok watching again)`, async () =>
+      (await core.readNamespacedPod({ name: 'probe', namespace: ns })).status?.phase === 'Running', CLIENTS_BACK_MS, 500);
+  } finally {
+    await deleteNamespace(core, ns).catch(() => undefined);
+  }
+}
+
+const CLIENTS_BACK_MS = 180_000;
 
 /** The audit log is written in batches (at most 1 s late, bench/cluster.sh): wait before reading. */
 const AUDIT_FLUSH_MS = 2500;
@@ -230,7 +261,7 @@ async function quiet(env: BenchEnv, who: string): Promise<void> {
 export const BENCH_CONTROLLER_ARGS = ['--pod-start-deadline-duration=5m'];
 
 export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs: string[]): Promise<{ result: OursResult; jobs: k8s.V1Job[] }> {
-  restartApiserver(env, `ours ${scenarioKey(s)}`);
+  await restartApiserver(env, `ours ${scenarioKey(s)}`);
   const core = env.kc.makeApiClient(k8s.CoreV1Api);
   const ics = new ImageCaches(env.kc);
   const ns = await createNamespace(core, 'kfb');
@@ -383,7 +414,7 @@ export interface FloorJoin { afterSeconds: number }
 
 /** The floor: the controller's own Jobs of the create phase, created directly and waited for; then a new node (`join`). */
 export async function runFloorScenario(env: BenchEnv, s: Scenario, templates: k8s.V1Job[], concurrency = 32, join?: FloorJoin): Promise<FloorFigures> {
-  restartApiserver(env, `floor ${scenarioKey(s)}`);
+  await restartApiserver(env, `floor ${scenarioKey(s)}`);
   const core = env.kc.makeApiClient(k8s.CoreV1Api);
   const ns = await createNamespace(core, 'kfb-floor');
   const id = await chartIdentity(env.kc, ns, 'kfb-floor');
@@ -447,7 +478,7 @@ async function floorNewNode(env: BenchEnv, s: Scenario, kc: k8s.KubeConfig, ns: 
 
 /** The original's strategy on the same scenario (create only: it has no node watch, refresh is its timer). */
 export async function runOriginalScenario(env: BenchEnv, s: Scenario): Promise<OriginalFigures> {
-  restartApiserver(env, `original ${scenarioKey(s)}`);
+  await restartApiserver(env, `original ${scenarioKey(s)}`);
   const core = env.kc.makeApiClient(k8s.CoreV1Api);
   const ics = new ImageCaches(env.kc);
   const ns = await createNamespace(core, 'kfb-orig');
