@@ -41,7 +41,8 @@ case "${1:-}" in
     ;;
   restart-apiserver)
     # kube-apiserver started again with the same command line: its watch caches start empty and small,
-    # and every client's watch is made again (bench/cluster-scale.ts --fresh-apiserver, docs/benchmark.md)
+    # and every client's watch is made again (bench/cluster-scale.ts does it before each contestant unless
+    # --no-fresh-apiserver; docs/benchmark.md)
     pid=$(cat "$CLUSTER_DIR/pids/kube-apiserver.pid" 2>/dev/null) && kill -0 "$pid" 2>/dev/null \
       || { echo "[bench] no kube-apiserver running at $CLUSTER_DIR: start the cluster with 'bench/cluster.sh up'" >&2; exit 1; }
     mapfile -d '' cmd < "/proc/$pid/cmdline"

@@ -111,7 +111,7 @@ export interface BenchEnv {
   heapDir?: string;
   /** the local cluster's directory (its pid files): the control plane's CPU per phase */
   clusterDir?: string;
-  /** kube-apiserver started again before each contestant's run (--fresh-apiserver; needs clusterDir) */
+  /** kube-apiserver started again before each contestant's run (the default; --no-fresh-apiserver: not; needs clusterDir) */
   freshApiserver?: boolean;
 }
 
