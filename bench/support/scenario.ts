@@ -143,13 +143,9 @@ async function restartApiserver(env: BenchEnv, who: string): Promise<void> {
  */
 async function clientsBack(env: BenchEnv): Promise<void> {
   const core = env.kc.makeApiClient(k8s.CoreV1Api);
-  const ns = `kfb-probe-${Date.now().toString(36)}`;
-  await eventually('the namespace of the probe created', async () => { await core.createNamespace({ body: { metadata: { name: ns } } }); return true; }, 60_000, 500);
+  // its default ServiceAccount: kube-controller-manager watching again
+  const ns = await createNamespace(core, 'kfb-probe', {}, CLIENTS_BACK_MS);
   try {
-    await eventually(`the default ServiceAccount of ${ns} (kube-controller-manager watching again)`, async () => {
-      await core.readNamespacedServiceAccount({ name: 'default', namespace: ns });
-      return true;
-    }, CLIENTS_BACK_MS, 500);
     await core.createNamespacedPod({ namespace: ns, body: {
       metadata: { name: 'probe' },
       spec: { nodeSelector: { [NODE_LABEL]: 'node' }, automountServiceAccountToken: false, containers: [{ name: 'probe', image: 'registry.example/kfb-probe:1' }] },

@@ -73,13 +73,13 @@ export function uniqueName(prefix: string): string {
  * Creates a namespace and waits until its default ServiceAccount exists (the ServiceAccount admission
  * plugin rejects pods before that). Returns the name; delete it with deleteNamespace.
  */
-export async function createNamespace(core: k8s.CoreV1Api, prefix: string, labels: Record<string, string> = {}): Promise<string> {
+export async function createNamespace(core: k8s.CoreV1Api, prefix: string, labels: Record<string, string> = {}, serviceAccountTimeoutMs = 60_000): Promise<string> {
   const name = uniqueName(prefix);
   await core.createNamespace({ body: { metadata: { name, labels: { 'kubefledged.io/test': 'true', ...labels } } } });
   await eventually(`serviceaccount default in ${name}`, async () => {
     await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
     return true;
-  });
+  }, serviceAccountTimeoutMs);
   return name;
 }
 
