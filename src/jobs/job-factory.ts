@@ -62,6 +62,11 @@ export function jobNamespace(cache: ImageCache, action: 'pull' | 'delete', s: Pi
   return action === 'delete' && s.deleteJobNamespace ? s.deleteJobNamespace : (cache.metadata.namespace ?? '');
 }
 
+/** The name of the Job of this work (jobName): known before the Job is built. */
+export function jobNameOf(t: JobTarget, action: 'pull' | 'delete'): string {
+  return jobName(t.cache.metadata.name ?? '', t.operationId, t.node.node, action, t.images.map((w) => imageKey(w.image)), t.attempt);
+}
+
 function baseJob(t: JobTarget, action: 'pull' | 'delete', work: JobWork, pod: V1PodSpec, s: JobSettings): V1Job {
   const name = t.cache.metadata.name ?? '';
   const namespace = jobNamespace(t.cache, action, s);
@@ -71,7 +76,7 @@ function baseJob(t: JobTarget, action: 'pull' | 'delete', work: JobWork, pod: V1
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
-      name: jobName(name, t.operationId, t.node.node, action, t.images.map((w) => imageKey(w.image)), t.attempt),
+      name: jobNameOf(t, action),
       namespace,
       labels,
       annotations: { [ANNOTATION_WORK]: JSON.stringify(work) },

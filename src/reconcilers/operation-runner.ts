@@ -21,7 +21,8 @@ import type { NextOperation } from '../planning/next-operation.js';
 import { ConditionType, EXPOSURE_MESSAGE, EXPOSURE_REASON, SECRET_NOT_FOUND_REASON, becameTrue, cacheConditions } from '../planning/cache-conditions.js';
 import type { TargetingPolicy } from '../planning/node-selection.js';
 import { retiringAfter } from '../planning/workload-images.js';
-import { buildDeleteJob, buildPullJob, type JobSettings, type JobTarget } from '../jobs/job-factory.js';
+import { buildDeleteJob, buildPullJob, jobNameOf, jobNamespace, type JobSettings, type JobTarget } from '../jobs/job-factory.js';
+import { slimJob } from '../kube/informer-transforms.js';
 import { jobFinished } from '../jobs/job-results.js';
 import { LABEL_ACTION, LABEL_CACHE_NAMESPACE, LABEL_CACHE_UID, LABEL_OPERATION, labelValue, readJobWork } from '../jobs/job-labels.js';
 import { selectCriSocket } from '../cri/runtime-socket.js';
@@ -407,22 +408,20 @@ export class OperationRunner {
         if (i !== undefined) results[i] = { ...results[i]!, state: 'failed', reason: f.reason, message: f.message };
       }
     };
-    const jobs: { req: JobRequest; job: V1Job; first: string; attempt: number }[] = [];
+    // Each Job is built when its create is sent, not all at once: at 1,000 nodes x 50 images the Jobs of
+    // a create are 50,000 containers of objects, and one kept until the watch shows it is its slim form.
+    const jobs: { req: JobRequest; target: JobTarget; name: string; first: string; attempt: number }[] = [];
     const build = (target: JobTarget, action: Action) => (action === 'pull' ? { ok: true as const, job: buildPullJob(target, settings) } : buildDeleteJob(target, settings));
     for (const req of requests) {
-      const target = { cache, operationId: op.id, node: req.node, images: req.images };
-      let built = build(target, req.action);
-      if (!built.ok) { fail(req, built); continue; }
+      const base: JobTarget = { cache, operationId: op.id, node: req.node, images: req.images };
       // work whose Job this process made before in this operation is made again under a new name
-      const first = built.job.metadata?.name ?? '';
+      const first = jobNameOf(base, req.action);
       const attempt = this.tracker.nextAttempt(op.id, first);
-      if (attempt > 0) {
-        built = build({ ...target, attempt }, req.action);
-        if (!built.ok) { fail(req, built); continue; }
-      }
-      const known = this.tracker.createFailures.get(built.job.metadata?.name ?? '');
+      const target = attempt > 0 ? { ...base, attempt } : base;
+      const name = attempt > 0 ? jobNameOf(target, req.action) : first;
+      const known = this.tracker.createFailures.get(name);
       if (known) fail(req, known);
-      else jobs.push({ req, job: built.job, first, attempt });
+      else jobs.push({ req, target, name, first, attempt });
     }
     let created = 0;
     let retry = false;
@@ -436,16 +435,18 @@ export class OperationRunner {
     // operation's pull deadline (then it is made anyway, and its own deadlines apply).
     const lingering = waitForLingering && jobs.length > 0 ? lingeringJobNames(this.deps.listPods(), this.deps.listJobs()) : new Set<string>();
     {
-      await inBatches(jobs, CREATE_PARALLELISM, async ({ req, job, first, attempt }) => {
-        const name = job.metadata?.name ?? '';
-        if (lingering.has(`${job.metadata?.namespace ?? ''}/${name}`)) {
+      await inBatches(jobs, CREATE_PARALLELISM, async ({ req, target, name, first, attempt }) => {
+        if (lingering.has(`${jobNamespace(cache, req.action, settings)}/${name}`)) {
           retry = true;
           log.debug(`Job ${name}: the pods of an earlier Job of that name are still going; created once they are gone`, { cache: cacheKey(cache) });
           return;
         }
+        const built = build(target, req.action);
+        if (!built.ok) { fail(req, built); return; }
+        const job = built.job;
         try {
           const res = await api.createJob(job);
-          this.tracker.created(res === 'created' ? job : (await api.getJob(job.metadata?.namespace ?? '', name)) ?? job);
+          this.tracker.created(slimJob(res === 'created' ? job : (await api.getJob(job.metadata?.namespace ?? '', name)) ?? job));
           this.tracker.createdAttempt(op.id, first, attempt);
           if (res === 'created') {
             created += 1;

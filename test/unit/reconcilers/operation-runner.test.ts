@@ -117,6 +117,13 @@ describe('OperationRunner and ImageCacheReconciler (fake API)', () => {
     // the watch has not shown the Jobs yet: a second pass must not create them again
     await t.reconciler.reconcile('ns/ic');
     expect(api.created).to.have.length(2);
+    // meanwhile the runner keeps what the watch would show of them, not the Jobs it sent (pod template and all)
+    const kept = t.runner.tracker.view([]);
+    expect(kept.map((j) => j.metadata!.name).sort()).to.deep.equal([...api.created].sort());
+    for (const j of kept) {
+      expect(j.spec).to.equal(undefined);
+      expect(j.metadata!.annotations!['kubefledged.io/work']).to.be.a('string');
+    }
     t.sync(); t.completeAll();
     r = await t.reconciler.reconcile('ns/ic');
     expect(r.requeueAfterMs).to.equal(0);
