@@ -302,7 +302,15 @@ export async function runOurs(env: BenchEnv, s: Scenario, w: Windows, extraArgs:
     if (env.heapDir) {
       const file = await ctrl.heapSnapshot(env.heapDir);
       heap = formatHeap(summariseHeap(JSON.parse(fs.readFileSync(file, 'utf8')) as Parameters<typeof summariseHeap>[0], 15));
-      fs.rmSync(file); // tens of MB; the summary is kept in the results
+      // tens of MB; the summary is kept in the results (BENCH_KEEP_HEAP_SNAPSHOTS=DIR moves the file there, for a viewer)
+      const keep = process.env.BENCH_KEEP_HEAP_SNAPSHOTS;
+      if (keep) {
+        const kept = path.join(keep, `${scenarioKey(s)}.${path.basename(file)}`);
+        fs.mkdirSync(keep, { recursive: true });
+        fs.copyFileSync(file, kept);
+        env.log(`ours ${scenarioKey(s)}: heap snapshot kept as ${kept}`);
+      }
+      fs.rmSync(file);
       env.log(`ours ${scenarioKey(s)}: heap snapshot taken and summarised`);
     }
     const apiserver = deltaCounts(before, after);
