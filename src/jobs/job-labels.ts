@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { JobLabel } from '../api/constants.js';
 import type { Action } from '../planning/operation-plan.js';
-import { memoByString } from '../util/memo.js';
+import { memoByString, stringInterner } from '../util/memo.js';
 
 export const LABEL_CACHE_UID = 'kubefledged.io/imagecache-uid';
 export const LABEL_OPERATION = 'kubefledged.io/operation';
@@ -63,19 +63,49 @@ export function readJobWork(annotations: Record<string, string> | undefined): Jo
   const raw = annotations?.[ANNOTATION_WORK];
   if (!raw) return undefined;
   // every pass reads the work of every Job of the operation: each distinct annotation is parsed once
-  return parseJobWork(raw);
+  return workOf(raw).work;
 }
 
-const parseJobWork = memoByString((raw: string): JobWork | undefined => {
+/**
+ * The one copy of a work annotation's text the controller keeps (informer-transforms.ts shareJob): every
+ * event of a Job brings its annotation again (3 KB at 50 images), and each copy would stay with the
+ * version of the Job that holds it.
+ */
+export function sharedWorkAnnotation(raw: string): string {
+  return workOf(raw).raw;
+}
+
+/**
+ * The spec images of the parsed works' containers: the same few lists in every Job of an operation, so
+ * one frozen copy of each (and of each reference in it) for every Job.
+ */
+const sharedImage = stringInterner(20_000);
+let specImageLists = new Map<string, readonly string[]>();
+
+function sharedSpecImages(images: unknown[]): readonly string[] {
+  const key = JSON.stringify(images);
+  let known = specImageLists.get(key);
+  if (!known) {
+    if (specImageLists.size >= 20_000) specImageLists = new Map();
+    specImageLists.set(key, (known = Object.freeze(images.map((i) => (typeof i === 'string' ? sharedImage(i) : i)) as string[])));
+  }
+  return known;
+}
+
+const workOf = memoByString((raw: string): { raw: string; work: JobWork | undefined } => ({ raw, work: parseJobWork(raw) }));
+
+function parseJobWork(raw: string): JobWork | undefined {
   try {
     const w = JSON.parse(raw) as JobWork;
     if (typeof w.node !== 'string' || (w.action !== 'pull' && w.action !== 'delete') || typeof w.containers !== 'object' || w.containers === null) {
       return undefined;
     }
-    for (const images of Object.values(w.containers)) Object.freeze(images);
+    for (const [container, images] of Object.entries(w.containers)) {
+      w.containers[container] = (Array.isArray(images) ? sharedSpecImages(images) : Object.freeze(images)) as string[];
+    }
     Object.freeze(w.containers);
     return Object.freeze(w);
   } catch {
     return undefined;
   }
-});
+}

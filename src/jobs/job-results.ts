@@ -132,8 +132,22 @@ export function jobOutcomes(job: V1Job, work: JobWork, pods: readonly V1Pod[]): 
     if (!best && complete) best = { state: 'succeeded', reason: '', message: '' };
     if (!best && failedCondition) best = { state: 'failed', reason: failedCondition.reason || 'JobFailed', message: failedCondition.message || `job ${jobName} failed` };
     best ??= { state: 'pending', reason: `No pods matched job ${jobName}`, message: `No pods matched job ${jobName}` };
-    return { container, specImages, ...best };
+    return best.state === 'succeeded' ? succeeded(container, specImages) : { container, specImages, ...best };
   });
+}
+
+/**
+ * One frozen "succeeded" outcome per (container, spec images): the outcome most pairs end with, the same
+ * on every node whose Job pulled those images (their work shares its spec images: job-labels.ts).
+ */
+const succeededOutcomes = new WeakMap<readonly string[], Map<string, ImageOutcome>>();
+
+function succeeded(container: string, specImages: string[]): ImageOutcome {
+  let byContainer = succeededOutcomes.get(specImages);
+  if (!byContainer) succeededOutcomes.set(specImages, (byContainer = new Map()));
+  let o = byContainer.get(container);
+  if (!o) byContainer.set(container, (o = Object.freeze({ container, specImages, state: 'succeeded', reason: '', message: '' }) as ImageOutcome));
+  return o;
 }
 
 /** A pending outcome past the deadline becomes a failure carrying the reason it was waiting for. */

@@ -10,6 +10,7 @@
 // object changed in place would be read as it was.
 import type * as k8s from '@kubernetes/client-node';
 import { DROP_MANAGED_FIELDS, DROP_SPEC_AND_MANAGED_FIELDS, type DropTree } from './watch-line.js';
+import { ANNOTATION_WORK, sharedWorkAnnotation } from '../jobs/job-labels.js';
 
 /** metadata without managedFields (no reader; the largest part of most objects). */
 export function slimMetadata(m: k8s.V1ObjectMeta | undefined): k8s.V1ObjectMeta | undefined {
@@ -93,15 +94,89 @@ export function slimContainerStatus(c: k8s.V1ContainerStatus): k8s.V1ContainerSt
   return { name: c.name, state } as k8s.V1ContainerStatus;
 }
 
+/** The one frozen copy of each distinct slim container status (sharePod), at most this many kept. */
+const CONTAINER_STATUSES_KEPT = 20_000;
+let containerStatuses = new Map<string, k8s.V1ContainerStatus>();
+
+function containerStatusKey(c: k8s.V1ContainerStatus): string {
+  const { waiting: w, running: r, terminated: t } = c.state ?? {};
+  return JSON.stringify([c.name, w ? [w.reason, w.message] : 0, r ? 1 : 0, t ? [t.exitCode, t.reason, t.message] : 0]);
+}
+
+function sharedContainerStatus(c: k8s.V1ContainerStatus): k8s.V1ContainerStatus {
+  const key = containerStatusKey(c);
+  const known = containerStatuses.get(key);
+  if (known) return known;
+  if (containerStatuses.size >= CONTAINER_STATUSES_KEPT) containerStatuses = new Map();
+  const st = c.state;
+  if (st) {
+    for (const part of [st.waiting, st.running, st.terminated]) if (part) Object.freeze(part);
+    Object.freeze(st);
+  }
+  Object.freeze(c);
+  containerStatuses.set(key, c);
+  return c;
+}
+
+/**
+ * A slim pod (slimPod) whose container statuses are shared, frozen objects: the 50 containers of a pull
+ * pod have the same 50 statuses on every node ("imagepuller-7", terminated, exit code 0, Completed), and
+ * each pod event brings them again as new objects and strings (a JSON parse, a structured clone).
+ * Applied on the main thread to every object an informer caches (kube/informers.ts), in place: the
+ * object is the informer's own, just read. Readers never change a status (see the head of this file).
+ */
+export function sharePod(pod: k8s.V1Pod): k8s.V1Pod {
+  const s = pod.status;
+  if (s?.containerStatuses) s.containerStatuses = s.containerStatuses.map(sharedContainerStatus);
+  if (s?.initContainerStatuses) s.initContainerStatuses = s.initContainerStatuses.map(sharedContainerStatus);
+  return pod;
+}
+
+/** The one frozen `{ names }` of each distinct list of an image's names (shareNode), at most this many kept. */
+const NODE_IMAGES_KEPT = 20_000;
+let nodeImages = new Map<string, k8s.V1ContainerImage>();
+
+function sharedNodeImage(i: k8s.V1ContainerImage): k8s.V1ContainerImage {
+  const key = JSON.stringify(i.names ?? null);
+  let known = nodeImages.get(key);
+  if (!known) {
+    if (nodeImages.size >= NODE_IMAGES_KEPT) nodeImages = new Map();
+    if (i.names) Object.freeze(i.names);
+    nodeImages.set(key, (known = Object.freeze(i)));
+  }
+  return known;
+}
+
+/**
+ * A slim node (slimNode) whose images are shared, frozen objects: the nodes of a pool hold the same
+ * images (a cache's 50 on each of 1,000 nodes, a tag and a digest each), and each node event brings
+ * them all again as new strings. In place, on the main thread (as sharePod).
+ */
+export function shareNode(node: k8s.V1Node): k8s.V1Node {
+  const s = node.status;
+  if (s?.images) s.images = s.images.map(sharedNodeImage);
+  return node;
+}
+
+/** A slim Job whose work annotation is the one copy of its text the controller keeps (sharedWorkAnnotation), in place. */
+export function shareJob(job: k8s.V1Job): k8s.V1Job {
+  const a = job.metadata?.annotations;
+  const raw = a?.[ANNOTATION_WORK];
+  if (a && raw) a[ANNOTATION_WORK] = sharedWorkAnnotation(raw);
+  return job;
+}
+
 /**
  * The controller's informers by the kind of object they cache: what their watch events skip unparsed
- * (watch-line.ts) and the projection of every object. A name, not functions, so that the watch thread
- * (watch-thread.ts) applies the same shape to what it reads.
+ * (watch-line.ts), the projection of every object, and what of it is shared with equal objects already
+ * kept (`share`, on the main thread: the projection may run on the watch thread, whose objects reach
+ * the main thread as copies). A name, not functions, so that the watch thread (watch-thread.ts)
+ * applies the same shape to what it reads.
  */
 export const INFORMER_SHAPES = {
-  node: { drop: DROP_MANAGED_FIELDS, transform: slimNode },
-  job: { drop: DROP_SPEC_AND_MANAGED_FIELDS, transform: slimJob },
-  pod: { drop: DROP_SPEC_AND_MANAGED_FIELDS, transform: slimPod },
-} as const satisfies Record<string, { drop: DropTree; transform: (obj: never) => unknown }>;
+  node: { drop: DROP_MANAGED_FIELDS, transform: slimNode, share: shareNode },
+  job: { drop: DROP_SPEC_AND_MANAGED_FIELDS, transform: slimJob, share: shareJob },
+  pod: { drop: DROP_SPEC_AND_MANAGED_FIELDS, transform: slimPod, share: sharePod },
+} as const satisfies Record<string, { drop: DropTree; transform: (obj: never) => unknown; share: ((obj: never) => unknown) | undefined }>;
 
 export type InformerShape = keyof typeof INFORMER_SHAPES;

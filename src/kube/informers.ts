@@ -17,7 +17,9 @@
 //   transformed before the next one is asked for (docs/benchmark.md "Memory");
 // - an informer of a shape (the controller's Nodes, Jobs and pods) can list and watch through the watch
 //   thread (watch-thread.ts): its answers are read, parsed and projected off the main thread, which
-//   gets the slim objects.
+//   gets the slim objects;
+// - a shape's objects then share what equal objects already cached hold (INFORMER_SHAPES share: the same
+//   50 container statuses on every pull pod, a Job's work text in each of its versions).
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../operator/logger.js';
 import { apiErrorText, classifyApiError, httpStatusOf } from './api-errors.js';
@@ -95,9 +97,13 @@ export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
   const pageSize = opts.pageSize ?? LIST_PAGE_SIZE;
   // a shape's watch projects its objects itself (on the watch thread)
   const drop = shape ? INFORMER_SHAPES[shape].drop : opts.drop;
-  const watch = shape && opts.thread !== null
+  const projected = shape && opts.thread !== null
     ? threadedWatch(opts.kc, shape, opts.thread)
     : transformed(drop ? (new SlimWatch(opts.kc, drop) as unknown as k8s.Watch) : new k8s.Watch(opts.kc), transform);
+  // what equal objects already cached share (container statuses, Jobs' work texts): here, on the main
+  // thread, whichever thread projected the object
+  const share = shape ? (INFORMER_SHAPES[shape].share as unknown as ((obj: T) => T) | undefined) : undefined;
+  const watch = transformed(projected, share);
   const informer = new k8s.ListWatch<T>(opts.path, watch, async () => {
     let list: k8s.KubernetesListObject<T>;
     if (listFn) {
@@ -108,6 +114,7 @@ export function restartingInformer<T extends k8s.KubernetesObject>(opts: {
     } else {
       list = await pagedList<T>((q) => listPage<T>(opts.kc, opts.path, { ...q, labelSelector: opts.labelSelector }), { pageSize, transform });
     }
+    if (share) list.items = list.items.map(share);
     listSucceeded = true;
     // client-node fills its cache right after this promise resolves (same tick); synced from then on,
     // even while the watch request is still connecting.

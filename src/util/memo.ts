@@ -13,3 +13,13 @@ export function memoByString<T>(fn: (input: string) => T, max = 20_000): (input:
     return out;
   };
 }
+
+/**
+ * The first instance seen of each string. JSON.parse and a structured clone make a new copy of every
+ * string value they read, so the same container name, reason or image reference arrives once per pod,
+ * Job and event: passed through here, the copies kept at once share one. At most `max` strings are
+ * kept, then the memory starts over (a string not shared is only a copy more, never a wrong value).
+ */
+export function stringInterner(max = 20_000): (input: string) => string {
+  return memoByString((s: string) => s, max);
+}

@@ -140,6 +140,47 @@ describe('kube/watch-thread: informers read off the main thread, on the real API
     }
   });
 
+  it('pods whose containers are in the same states share one frozen copy of each status in the cache, listed or watched', async () => {
+    const path = `/api/v1/namespaces/${ns}/pods`;
+    const labels = { 'kf-thread-share': 'yes' };
+    // what a kubelet would write: the last container exited with `exit`, the others with 0
+    const setStatus = async (name: string, exit: number) => {
+      const p = await core.readNamespacedPod({ name, namespace: ns });
+      p.status = {
+        ...p.status,
+        phase: 'Running',
+        containerStatuses: Array.from({ length: 5 }, (_, i) => ({
+          name: `c${i}`, image: `registry.example/app-${i}:v1`, imageID: '', ready: false, restartCount: 0,
+          state: { terminated: i === 4 && exit ? { exitCode: exit, reason: 'Error' } : { exitCode: 0, reason: 'Completed' } },
+        })),
+      };
+      await core.replaceNamespacedPodStatus({ name, namespace: ns, body: p });
+    };
+    await core.createNamespacedPod({ namespace: ns, body: pod('share-a', labels) });
+    await setStatus('share-a', 0);
+    const inf = restartingInformer<k8s.V1Pod>({ kc, path, labelSelector: 'kf-thread-share=yes', log, resource: 'pods', shape: 'pod', thread, onChange: () => undefined });
+    try {
+      await inf.start(); // share-a comes in the list
+      for (const [name, exit] of [['share-b', 0], ['share-c', 3]] as const) {
+        await core.createNamespacedPod({ namespace: ns, body: pod(name, labels) });
+        await setStatus(name, exit);
+      }
+      const statuses = (name: string) => inf.list().find((p) => p.metadata?.name === name)?.status?.containerStatuses ?? [];
+      await eventually('the statuses watched', async () => statuses('share-b').length === 5 && statuses('share-c').length === 5, 30_000);
+      const [a, b, c] = ['share-a', 'share-b', 'share-c'].map(statuses);
+      for (let i = 0; i < 5; i++) {
+        expect(b![i], `c${i} of share-b`).to.equal(a![i]); // the same object: one copy for both pods
+        expect(Object.isFrozen(a![i]) && Object.isFrozen(a![i]!.state!.terminated)).to.equal(true);
+        if (i < 4) expect(c![i]).to.equal(a![i]);
+      }
+      expect(c![4]).to.not.equal(a![4]);
+      expect(c![4]!.state!.terminated).to.include({ exitCode: 3, reason: 'Error' });
+      expect(a![4]!.state!.terminated).to.include({ exitCode: 0, reason: 'Completed' });
+    } finally {
+      await inf.stop();
+    }
+  });
+
   it('errors come as on the main thread: a list not served is a ListRequestError with its status, a watch not served an error with statusCode', async () => {
     const missing = '/apis/kubefledged.io/v1alpha2/namespaces/x/no-such-things';
     const err = await listPage(kc, missing, { limit: 5 }, { shape: 'pod', thread }).catch((e: unknown) => e);

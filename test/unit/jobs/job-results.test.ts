@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { V1ContainerStatus, V1Job, V1Pod } from '@kubernetes/client-node';
 import { expire, indexPodsByJob, jobOutcomes, podsLost, podsOfJob } from '../../../src/jobs/job-results.js';
-import type { JobWork } from '../../../src/jobs/job-labels.js';
+import { readJobWork, type JobWork } from '../../../src/jobs/job-labels.js';
 
 const job: V1Job = { metadata: { name: 'ic-abc-1234', uid: 'job-uid' } };
 const work: JobWork = { node: 'n1', hostname: 'h1', action: 'pull', containers: { 'imagepuller-0': ['a.io/x:1'], 'imagepuller-1': ['a.io/y:1'] } };
@@ -19,6 +19,18 @@ describe('jobOutcomes', () => {
     const o = jobOutcomes(job, work, [pod('Succeeded', [])]);
     expect(o.map((x) => x.state)).to.deep.equal(['succeeded', 'succeeded']);
     expect(o[0]!.specImages).to.deep.equal(['a.io/x:1']);
+  });
+  it('the Jobs of other nodes that pulled the same images share each frozen "succeeded" outcome; other outcomes are their own', () => {
+    const annotation = (node: string) => ({ 'kubefledged.io/work': JSON.stringify({ ...work, node, hostname: node }) });
+    const [w1, w2] = [readJobWork(annotation('n1'))!, readJobWork(annotation('n2'))!];
+    expect(w2.containers['imagepuller-0']).to.equal(w1.containers['imagepuller-0']); // one copy of the spec images
+    const done = jobOutcomes(job, w1, [pod('Pending', [cs('imagepuller-0', { terminated: { exitCode: 0, reason: 'Completed' } }), cs('imagepuller-1', { waiting: { reason: 'ErrImagePull', message: 'x' } })])]);
+    const again = jobOutcomes(job, w2, [pod('Succeeded', [])]);
+    expect(again[0]).to.equal(done[0]);
+    expect(Object.isFrozen(done[0])).to.equal(true);
+    expect(done[0]).to.deep.equal({ container: 'imagepuller-0', specImages: ['a.io/x:1'], state: 'succeeded', reason: '', message: '' });
+    expect(done[1]).to.include({ state: 'pending', reason: 'ErrImagePull' });
+    expect(again[1]).to.include({ state: 'succeeded' }).and.not.equal(done[1]);
   });
   it('per container: one completed, one waiting with ErrImagePull (pod Pending)', () => {
     const o = jobOutcomes(job, work, [pod('Pending', [

@@ -2,7 +2,7 @@
 // run on the whole object (as the API sends it) and on its projection, and must answer the same.
 import { expect } from 'chai';
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
-import { slimContainerStatus, slimJob, slimMetadata, slimNode, slimPod } from '../../../src/kube/informer-transforms.js';
+import { shareJob, shareNode, sharePod, slimContainerStatus, slimJob, slimMetadata, slimNode, slimPod } from '../../../src/kube/informer-transforms.js';
 import { entryMatchesNode, nodeHostname, nodeImageNames, nodeIsReady, selectNodes, skipReason } from '../../../src/planning/node-selection.js';
 import { hasWarmingTaint, warmingSince } from '../../../src/planning/warming.js';
 import { planOperation } from '../../../src/planning/operation-plan.js';
@@ -204,5 +204,42 @@ describe('kube/informer-transforms: what the informers keep', () => {
     const jobs = cases.map(([j]) => j);
     const pods = cases.flatMap(([, p]) => p);
     expect(operationProgress(input(jobs.map(slimJob), pods.map(slimPod)))).to.deep.equal(operationProgress(input(jobs, pods)));
+    // and on what the informers cache: the projections with their equal parts shared
+    const shared = operationProgress(input(jobs.map((j) => shareJob(slimJob(j))), pods.map((p) => sharePod(slimPod(p)))));
+    expect(shared).to.deep.equal(operationProgress(input(jobs, pods)));
+  });
+
+  it('nodes that hold the same images share one frozen copy of each; node readers answer the same', () => {
+    const [a, b] = [fullNode('a', { images: ['registry.example/a:1', 'registry.example/b:2'] }), fullNode('b', { images: ['registry.example/b:2'] })];
+    const [sa, sb] = [a, b].map((n) => shareNode(slimNode(n)));
+    expect(sb!.status!.images![0]).to.equal(sa!.status!.images![1]);
+    expect(sa!.status!.images![0]).to.not.equal(sa!.status!.images![1]);
+    expect(Object.isFrozen(sa!.status!.images![0]) && Object.isFrozen(sa!.status!.images![0]!.names)).to.equal(true);
+    expect(nodeImageNames(sa!)).to.deep.equal(nodeImageNames(a));
+    expect(sa!.status!.images!.map((i) => i.names)).to.deep.equal(a.status!.images!.map((i) => i.names));
+  });
+
+  it('pods with the same container statuses share one frozen copy of each; a Job keeps its work', () => {
+    const job = fullJob('n1', ['registry.example/a:1', 'registry.example/b:2']);
+    const [a, b] = [fullPod(job, 'failed-container'), fullPod(job, 'failed-container')].map((p) => sharePod(slimPod(p)));
+    const statuses = a!.status!.containerStatuses!;
+    expect(statuses).to.have.length(2);
+    statuses.forEach((c, i) => {
+      expect(b!.status!.containerStatuses![i]).to.equal(c); // the same object, not an equal one
+      expect(Object.isFrozen(c) && Object.isFrozen(c.state) && Object.isFrozen(c.state!.terminated)).to.equal(true);
+    });
+    expect(statuses[0]).to.not.equal(statuses[1]); // different names and exit codes: their own copies
+    expect(statuses[1]!.state!.terminated).to.deep.equal({ exitCode: 2, reason: 'Error', message: 'exec format error' });
+    // a status differing in one field only is not taken for another
+    const waiting = sharePod(slimPod(fullPod(job, 'pulling'))).status!.containerStatuses![0]!;
+    expect(waiting.name).to.equal(statuses[0]!.name);
+    expect(waiting.state).to.deep.equal({ waiting: { reason: 'ErrImagePull', message: 'rpc error: code = NotFound desc = failed to pull and unpack image: not found' } });
+    const other = fullPod(job, 'failed-container');
+    other.status!.containerStatuses![1]!.state!.terminated!.message = 'another message';
+    expect(sharePod(slimPod(other)).status!.containerStatuses![1]!.state!.terminated!.message).to.equal('another message');
+
+    const sJob = shareJob(slimJob(job));
+    expect(sJob.metadata!.annotations).to.deep.equal(job.metadata!.annotations);
+    expect(readJobWork(sJob.metadata!.annotations)).to.equal(readJobWork(job.metadata!.annotations));
   });
 });

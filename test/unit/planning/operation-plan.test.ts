@@ -52,6 +52,18 @@ describe('planOperation', () => {
     expect(first.nodes[0]!.pulls.map((w) => w.image)).to.deep.equal(['a.io/y:2']);
   });
 
+  it('shares one frozen ImageWork between the nodes that ask for the same image with the same spellings', () => {
+    const p = plan({ cacheSpec: [{ images: ['a.io/x:1', 'a.io/y:2'] }, { images: ['a.io/y:2', 'a.io/x:1'], nodeSelector: { tier: 'backend' } }, { images: ['a.io/y:2'], nodeSelector: { zone: 'a' } }] });
+    const [n1, n2, n3] = p.nodes;
+    expect(n2!.pulls[0]).to.equal(n1!.pulls[0]);
+    expect(n3!.pulls[1]).to.equal(n1!.pulls[1]);
+    expect(Object.isFrozen(n1!.pulls[0]) && Object.isFrozen(n1!.pulls[0]!.specImages)).to.equal(true);
+    // other spellings of the same image: its own ImageWork, with every spelling
+    const q = plan({ cacheSpec: [{ images: ['a.io/x:1'] }, { images: ['docker.io/library/nginx', 'nginx:latest'], nodeSelector: { tier: 'frontend' } }] });
+    expect(q.nodes[1]!.pulls.map((w) => w.specImages)).to.deep.equal([['a.io/x:1'], ['docker.io/library/nginx', 'nginx:latest']]);
+    expect(q.nodes[0]!.pulls[0]).to.equal(p.nodes[0]!.pulls[0]);
+  });
+
   it('create: every image on every matching node, one NodeWork per node, sorted by node', () => {
     const p = plan({ cacheSpec: [{ images: ['a.io/x:1', 'a.io/y:2'] }, { images: ['a.io/z:3'], nodeSelector: { tier: 'backend' } }] });
     expect(p.nodes.map((n) => n.node)).to.deep.equal(['n1', 'n2', 'n3']);
