@@ -1,6 +1,6 @@
 // The watch thread (src/kube/watch-thread.ts, watch-thread-worker.ts) on the real API server: an informer
 // of a shape lists and watches through it and caches what it cached before (the projection of each
-// object); a main thread blocked for seconds while 25 MB of events arrive leaves the thread's watch open,
+// object), pods whose containers are in the same states sharing one frozen copy of each status; a main thread blocked for seconds while 25 MB of events arrive leaves the thread's watch open,
 // where the API server closes the same watch read by the main thread (the watch cache's budget for
 // slow watchers, docs/benchmark.md "A watch thread"); a thread that dies fails its requests and the
 // informer goes on with a new one; errors come through as the main thread's requests give them; the
