@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { JobLabel } from '../api/constants.js';
 import type { Action } from '../planning/operation-plan.js';
-import { memoByString, stringInterner } from '../util/memo.js';
+import { memoByString, sharedCopies, stringInterner } from '../util/memo.js';
 
 export const LABEL_CACHE_UID = 'kubefledged.io/imagecache-uid';
 export const LABEL_OPERATION = 'kubefledged.io/operation';
@@ -80,17 +80,7 @@ export function sharedWorkAnnotation(raw: string): string {
  * one frozen copy of each (and of each reference in it) for every Job.
  */
 const sharedImage = stringInterner(20_000);
-let specImageLists = new Map<string, readonly string[]>();
-
-function sharedSpecImages(images: unknown[]): readonly string[] {
-  const key = JSON.stringify(images);
-  let known = specImageLists.get(key);
-  if (!known) {
-    if (specImageLists.size >= 20_000) specImageLists = new Map();
-    specImageLists.set(key, (known = Object.freeze(images.map((i) => (typeof i === 'string' ? sharedImage(i) : i)) as string[])));
-  }
-  return known;
-}
+const sharedSpecImages = sharedCopies<readonly unknown[]>((images) => JSON.stringify(images), (images) => Object.freeze(images.map((i) => (typeof i === 'string' ? sharedImage(i) : i))));
 
 const workOf = memoByString((raw: string): { raw: string; work: JobWork | undefined } => ({ raw, work: parseJobWork(raw) }));
 

@@ -11,6 +11,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { DROP_MANAGED_FIELDS, DROP_SPEC_AND_MANAGED_FIELDS, type DropTree } from './watch-line.js';
 import { ANNOTATION_WORK, sharedWorkAnnotation } from '../jobs/job-labels.js';
+import { sharedCopies } from '../util/memo.js';
 
 /** metadata without managedFields (no reader; the largest part of most objects). */
 export function slimMetadata(m: k8s.V1ObjectMeta | undefined): k8s.V1ObjectMeta | undefined {
@@ -94,29 +95,18 @@ export function slimContainerStatus(c: k8s.V1ContainerStatus): k8s.V1ContainerSt
   return { name: c.name, state } as k8s.V1ContainerStatus;
 }
 
-/** The one frozen copy of each distinct slim container status (sharePod), at most this many kept. */
-const CONTAINER_STATUSES_KEPT = 20_000;
-let containerStatuses = new Map<string, k8s.V1ContainerStatus>();
-
-function containerStatusKey(c: k8s.V1ContainerStatus): string {
+/** The one frozen copy of each distinct slim container status (sharePod). */
+const sharedContainerStatus = sharedCopies<k8s.V1ContainerStatus>((c) => {
   const { waiting: w, running: r, terminated: t } = c.state ?? {};
   return JSON.stringify([c.name, w ? [w.reason, w.message] : 0, r ? 1 : 0, t ? [t.exitCode, t.reason, t.message] : 0]);
-}
-
-function sharedContainerStatus(c: k8s.V1ContainerStatus): k8s.V1ContainerStatus {
-  const key = containerStatusKey(c);
-  const known = containerStatuses.get(key);
-  if (known) return known;
-  if (containerStatuses.size >= CONTAINER_STATUSES_KEPT) containerStatuses = new Map();
+}, (c) => {
   const st = c.state;
   if (st) {
     for (const part of [st.waiting, st.running, st.terminated]) if (part) Object.freeze(part);
     Object.freeze(st);
   }
-  Object.freeze(c);
-  containerStatuses.set(key, c);
-  return c;
-}
+  return Object.freeze(c);
+});
 
 /**
  * A slim pod (slimPod) whose container statuses are shared, frozen objects: the 50 containers of a pull
@@ -132,20 +122,11 @@ export function sharePod(pod: k8s.V1Pod): k8s.V1Pod {
   return pod;
 }
 
-/** The one frozen `{ names }` of each distinct list of an image's names (shareNode), at most this many kept. */
-const NODE_IMAGES_KEPT = 20_000;
-let nodeImages = new Map<string, k8s.V1ContainerImage>();
-
-function sharedNodeImage(i: k8s.V1ContainerImage): k8s.V1ContainerImage {
-  const key = JSON.stringify(i.names ?? null);
-  let known = nodeImages.get(key);
-  if (!known) {
-    if (nodeImages.size >= NODE_IMAGES_KEPT) nodeImages = new Map();
-    if (i.names) Object.freeze(i.names);
-    nodeImages.set(key, (known = Object.freeze(i)));
-  }
-  return known;
-}
+/** The one frozen `{ names }` of each distinct list of an image's names (shareNode). */
+const sharedNodeImage = sharedCopies<k8s.V1ContainerImage>((i) => JSON.stringify(i.names ?? null), (i) => {
+  if (i.names) Object.freeze(i.names);
+  return Object.freeze(i);
+});
 
 /**
  * A slim node (slimNode) whose images are shared, frozen objects: the nodes of a pool hold the same

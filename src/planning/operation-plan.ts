@@ -14,6 +14,7 @@ import {
 } from '../images/image-reference.js';
 import { TARGET_ALL, entryMatchesNode, nodeHostname, nodeImageNames, skipReason, type SkipReason, type TargetingPolicy } from './node-selection.js';
 import { compareText } from '../util/compare.js';
+import { sharedCopies } from '../util/memo.js';
 
 export type Action = 'pull' | 'delete';
 export type PullPolicy = 'IfNotPresent' | 'Always';
@@ -113,18 +114,10 @@ function nodePairs(cacheSpec: readonly CacheSpecEntry[], node: V1Node, policy: T
  * One frozen ImageWork for each distinct (image, spellings), shared by every node whose spec asks for
  * it: at 1,000 nodes x 50 images the plans held 50,000 of them, kept beside the node objects.
  */
-let imageWorks = new Map<string, ImageWork>();
-const MAX_IMAGE_WORKS = 20_000;
-
-function sharedImageWork(w: ImageWork): ImageWork {
-  const key = JSON.stringify([w.image, w.specImages]);
-  const known = imageWorks.get(key);
-  if (known) return known;
-  if (imageWorks.size >= MAX_IMAGE_WORKS) imageWorks = new Map();
+const sharedImageWork = sharedCopies<ImageWork>((w) => JSON.stringify([w.image, w.specImages]), (w) => {
   Object.freeze(w.specImages);
-  imageWorks.set(key, Object.freeze(w));
-  return w;
-}
+  return Object.freeze(w);
+});
 
 /** True when the image must be pulled although the node may have it (spec §3.2). */
 export function mustPull(image: string, pullPolicy: PullPolicy, nodeImages: readonly string[]): boolean {

@@ -23,3 +23,21 @@ export function memoByString<T>(fn: (input: string) => T, max = 20_000): (input:
 export function stringInterner(max = 20_000): (input: string) => string {
   return memoByString((s: string) => s, max);
 }
+
+/**
+ * The first value seen of each key (`keyOf`: everything a reader can see of the value), made immutable by
+ * `keep` when it is kept: equal objects read again and again (a container's status on every pod, an
+ * image on every node) share that one copy. At most `max` are kept, then the memory starts over.
+ */
+export function sharedCopies<T>(keyOf: (value: T) => string, keep: (value: T) => T, max = 20_000): (value: T) => T {
+  let kept = new Map<string, T>();
+  return (value) => {
+    const key = keyOf(value);
+    const known = kept.get(key);
+    if (known !== undefined) return known;
+    if (kept.size >= max) kept = new Map();
+    const copy = keep(value);
+    kept.set(key, copy);
+    return copy;
+  };
+}

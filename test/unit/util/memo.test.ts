@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { memoByString } from '../../../src/util/memo.js';
+import { memoByString, sharedCopies } from '../../../src/util/memo.js';
 
 describe('util/memo: memoByString', () => {
   it('computes each input once, undefined results too, and starts over past its size', () => {
@@ -10,5 +10,21 @@ describe('util/memo: memoByString', () => {
     expect(f('xyz')).to.equal(3); // a third input: the memory starts over
     expect(f('ab')).to.equal(2);
     expect(calls).to.deep.equal(['ab', 'none', 'xyz', 'ab']);
+  });
+});
+
+describe('util/memo: sharedCopies', () => {
+  it('gives the first value kept of each key, as keep made it, and starts over past its size', () => {
+    const share = sharedCopies((v: { k: string }) => v.k, (v) => Object.freeze(v), 2);
+    const a = { k: 'a' };
+    expect(share(a)).to.equal(a);
+    expect(Object.isFrozen(a)).to.equal(true);
+    expect(share({ k: 'a' })).to.equal(a);
+    const b = { k: 'b' };
+    expect(share(b)).to.equal(b);
+    const c = { k: 'c' }; // a third key: the memory starts over
+    expect(share(c)).to.equal(c);
+    const a2 = { k: 'a' };
+    expect(share(a2)).to.equal(a2);
   });
 });
