@@ -15,6 +15,7 @@ import { ImageCaches, ensureCrd } from '../support/imagecaches.js';
 import { type FaultProxy, proxiedServiceAccount } from '../support/fault-proxy.js';
 import type { ImageCache } from '../../src/api/imagecache.js';
 import { apiErrorText } from '../../src/kube/api-errors.js';
+import { DELETE_JOB_CONTROLLER_WAIT_MAX_MS } from '../../src/reconcilers/operation-runner.js';
 
 export const REFRESH = 'kubefledged.io/refresh-imagecache';
 const LE = ['--leader-elect=true', '--leader-elect-lease-duration=6s', '--leader-elect-renew-deadline=4s', '--leader-elect-retry-period=1s'];
@@ -280,19 +281,32 @@ async function runSteps(fault: Fault, ctx: RunContext): Promise<RunResult> {
     // the edit (a) or the annotation (b) never acted on
     if (name === a ? !(c?.status?.observedGeneration === c?.metadata.generation && imagesOf(c).length === 4) : c?.metadata.annotations?.[REFRESH] !== undefined || !(new Date(c?.status?.startTime ?? 0).getTime() >= annotatedAt - 1000)) lost++;
   }
-  // Jobs left behind once both ended (retention policy delete): wait a little for the deletes
+  // Jobs left behind once both ended (retention policy delete). The controller defers the deletes of
+  // finished operations' Jobs while the Job controller has not yet recorded its pods' ends, up to
+  // DELETE_JOB_CONTROLLER_WAIT_MAX_MS (after a long control-plane outage its writes wait in backoff), so
+  // a Job counts as left behind only past that bound.
   let orphaned = 0;
   const checked = Date.now();
   if (recovered) {
     const left = async () => (await retrying('list Jobs', () => env.batch.listNamespacedJob({ namespace: env.ns, labelSelector: 'app=kubefledged' }))).items
       .filter((j) => [a, b].includes(j.metadata?.labels?.imagecache ?? '') && !j.metadata?.deletionTimestamp).length;
-    const until = Date.now() + 30_000;
+    const until = Date.now() + DELETE_JOB_CONTROLLER_WAIT_MAX_MS + 30_000;
     orphaned = await left();
     while (orphaned > 0 && Date.now() < until) {
       await sleep(POLL_MS);
       orphaned = await left();
     }
-    if (orphaned > 0) problems.push(`${orphaned} Job(s) left behind`);
+    if (orphaned > 0) {
+      const jobs = (await env.batch.listNamespacedJob({ namespace: env.ns, labelSelector: 'app=kubefledged' }).catch(() => ({ items: [] as k8s.V1Job[] }))).items
+        .filter((j) => [a, b].includes(j.metadata?.labels?.imagecache ?? '') && !j.metadata?.deletionTimestamp);
+      const groups = new Map<string, number>();
+      for (const j of jobs) {
+        const state = j.status?.succeeded ? 'succeeded' : j.status?.failed ? 'failed' : j.status?.active ? 'active' : 'not started';
+        const k = `${j.metadata?.labels?.imagecache}/${j.metadata?.labels?.['kubefledged.io/operation'] ?? '?'} ${state}`;
+        groups.set(k, (groups.get(k) ?? 0) + 1);
+      }
+      problems.push(`${orphaned} Job(s) left behind (${[...groups].map(([k, n]) => `${n} ${k}`).join(', ')})`);
+    }
   }
   return {
     trueStatus,
