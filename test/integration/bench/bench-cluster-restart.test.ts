@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { ROOT } from '../../support/cluster.js';
-import { freePort } from '../../e2e/install/support/install-env.js';
+import { privateClusterPorts } from '../../e2e/install/support/install-env.js';
 
 const run = promisify(execFile);
 
@@ -26,8 +26,7 @@ describe('bench cluster: restart-apiserver compacts and defragments etcd', funct
   };
 
   before(async () => {
-    const ports: Record<string, string> = {};
-    for (const k of ['ETCD_CLIENT_PORT', 'ETCD_PEER_PORT', 'APISERVER_PORT', 'KCM_PORT', 'SCHEDULER_PORT', 'KWOK_PORT']) ports[k] = String(await freePort());
+    const ports = await privateClusterPorts();
     env = { ...process.env, ...ports, CLUSTER_DIR: dir };
     etcd = `http://127.0.0.1:${ports.ETCD_CLIENT_PORT}`;
     await run(path.join(ROOT, 'bench', 'cluster.sh'), ['up'], { env });

@@ -8,11 +8,11 @@ import * as net from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ROOT } from '../../support/cluster.js';
-import { freePort } from '../../e2e/install/support/install-env.js';
+import { privateClusterPorts } from '../../e2e/install/support/install-env.js';
 
 const run = promisify(execFile);
 // free ports picked at start: other local clusters (make test's second shard, other checkouts) may run here
-const ports: Record<string, string> = {};
+let ports: Record<string, string> = {};
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -33,7 +33,7 @@ describe('local cluster scripts (make cluster-up / cluster-down)', function () {
   const pids = () => fs.readdirSync(path.join(dir, 'pids')).map((f) => Number(fs.readFileSync(path.join(dir, 'pids', f), 'utf8')));
 
   before(async () => {
-    for (const k of ['ETCD_CLIENT_PORT', 'ETCD_PEER_PORT', 'APISERVER_PORT', 'KCM_PORT', 'SCHEDULER_PORT', 'KWOK_PORT']) ports[k] = String(await freePort());
+    ports = await privateClusterPorts();
     env = { ...process.env, ...ports, CLUSTER_DIR: dir, NODES: '1' };
   });
 

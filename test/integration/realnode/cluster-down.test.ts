@@ -10,19 +10,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ROOT, eventually } from '../../support/cluster.js';
 import { pushBusyboxImage, realNode, type RealNodeEnv } from '../../e2e/realnode/support/real-node.js';
+import { privateClusterPorts } from '../../e2e/install/support/install-env.js';
 
 const run = promisify(execFile);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** pid -> its /proc/<pid>/<file> text, for every process still readable. */
 function procFiles(file: string): Map<number, string> {
@@ -61,8 +51,7 @@ describe('real node: make cluster-down leaves nothing behind', function () {
   });
 
   it('removes processes, mounts, bridge, network namespaces, cgroups, iptables rules and log links', async () => {
-    const ports: Record<string, string> = {};
-    for (const k of ['ETCD_CLIENT_PORT', 'ETCD_PEER_PORT', 'APISERVER_PORT', 'KCM_PORT', 'SCHEDULER_PORT', 'KWOK_PORT']) ports[k] = String(await freePort());
+    const ports = await privateClusterPorts();
     const apiPort = ports.APISERVER_PORT;
     // the kubelet's ports: free ones picked by hack/realnode/up.sh (REALNODE_KUBELET_PORT_BASE unset)
     env = { ...process.env, ...ports, CLUSTER_DIR: dir, NODES: '0', REAL_NODES: '1' };

@@ -126,6 +126,16 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Free ports for a private local cluster (hack/cluster-up.sh's port variables), so that it never meets
+ * another cluster on this machine (make test's other shard, other checkouts).
+ */
+export async function privateClusterPorts(): Promise<Record<string, string>> {
+  const ports: Record<string, string> = {};
+  for (const k of ['ETCD_CLIENT_PORT', 'ETCD_PEER_PORT', 'APISERVER_PORT', 'KCM_PORT', 'SCHEDULER_PORT', 'KWOK_PORT']) ports[k] = String(await freePort());
+  return ports;
+}
+
 /** Replaces `--name=...` in args (or appends it). */
 export function withFlag(args: string[], name: string, value: string): string[] {
   const out = args.filter((a) => !a.startsWith(`--${name}=`));
