@@ -371,12 +371,13 @@ export class Controller {
 export const WATCH_THREAD_AUTO_NODES = 500;
 
 /**
- * Whether the Jobs and pods are read on the watch thread. Its cost is fixed (a worker thread's isolate:
- * about 10 MiB); what it prevents grows with the cluster: at 1,000 nodes x 50 images a pod event is
- * 65 KB and a planning pass over all-new objects takes hundreds of ms, long enough for a watch read by
- * the main thread to fill the watch cache's buffer and socket; at 200 nodes x 10 images the events are
- * a fifth of that and a pass a few ms, and the 10 MiB are a tenth of the controller (docs/benchmark.md
- * "A watch thread").
+ * Whether the Jobs and pods are read on the watch thread (--watch-thread; never by default). What it
+ * prevents: a busy main thread (a long planning pass, a large list page) leaving a watch's buffers full
+ * until kube-apiserver closes it. What it costs: a worker thread's isolate and its messages, 11 MiB at
+ * start-up and 20 MiB at the peak of a 1,000 x 50 x 10 create. At 1,000 nodes the bench showed the
+ * cost and never the gain: kube-apiserver closed the thread's watches with everyone else's when its own
+ * dispatch fell behind, and the runs with and without it spread alike (docs/benchmark.md "The watch
+ * thread off by default").
  */
 export function watchThreadFor(mode: 'auto' | 'always' | 'never', nodes: number): boolean {
   return mode === 'always' || (mode === 'auto' && nodes >= WATCH_THREAD_AUTO_NODES);

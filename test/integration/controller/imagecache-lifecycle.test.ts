@@ -37,7 +37,7 @@ describe('ImageCache controller: create, update, refresh, purge, status', functi
     sa = await serviceAccountKubeconfig(kc, ns);
     ctrl = new ControllerProcess(sa.file, ['--image-pull-deadline-duration=12s', '--image-cache-refresh-frequency=0s', '--job-retention-policy=retain', '--leader-elect=false', '-v=4',
       // every step of this suite with the Jobs and pods read on the watch thread (src/kube/watch-thread.ts);
-      // the other suites run --watch-thread=auto, which keeps them on the main thread at a few nodes
+      // the other suites run the default, --watch-thread=never (the main thread)
       '--watch-thread=always'], { KUBEFLEDGED_NAMESPACE: ns }).start();
   });
 

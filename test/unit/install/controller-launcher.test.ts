@@ -31,11 +31,11 @@ describe('install: the controller launcher (hack/bundle.mjs)', () => {
     expect(CONTROLLER_NODE_ARGS).to.include.members(['--initial-old-space-size=32', '--heap-growing-percent=30']);
     expect(CONTROLLER_NODE_ARGS).to.not.include('--optimize-for-size', 'it costs the passes 2-4x their CPU at 1,000 x 50');
     expect(CONTROLLER_NODE_ARGS.some((a) => a.startsWith('--max-old-space-size'))).to.equal(false, 'the heap is not capped');
-    expect(CONTROLLER_ENV).to.deep.equal({ MALLOC_MMAP_THRESHOLD_: '32768', MALLOC_ARENA_MAX: '2' });
+    expect(CONTROLLER_ENV).to.deep.equal({ MALLOC_MMAP_THRESHOLD_: '16384', MALLOC_ARENA_MAX: '2' });
     const s = run({}, ['--leader-elect=false', 'an argument with spaces']);
     expect(s.execArgv).to.deep.equal(CONTROLLER_NODE_ARGS);
     expect(s.nodeOptions).to.equal(CONTROLLER_NODE_FLAGS.join(' '));
-    expect(s.mmapThreshold).to.equal('32768');
+    expect(s.mmapThreshold).to.equal('16384');
     expect(s.arenaMax).to.equal('2');
     expect(s.argv).to.deep.equal(['--leader-elect=false', 'an argument with spaces']);
   });
