@@ -62,9 +62,9 @@ export const CONTROLLER_NODE_ARGS = ['--initial-old-space-size=32', '--heap-grow
 // 110 MiB RSS of an idle controller. A fixed threshold gives each such block its own mapping, returned
 // to the kernel when freed: 32 KiB did that for the zones; 16 KiB does it also for the 16 KiB buffers
 // node's TLS layer reads the watches' answers into, which left glibc's heap at 27 MiB at the peak of
-// a 1,000 x 50 x 10 create (22 MiB with 16 KiB, peak 149.7 -> 146.0 MiB, the controller's CPU alike). MALLOC_ARENA_MAX=2: glibc gives each thread that mallocs (V8's GC
-// and compiler threads, libuv's pool) an arena of its own, each keeping its freed blocks; two arenas in
-// all kept 1-2 MiB less at the peak.
+// a 1,000 x 50 x 10 create (22 MiB with 16 KiB, peak 149.7 -> 146.0 MiB, the controller's CPU alike).
+// MALLOC_ARENA_MAX=2: glibc gives each thread that mallocs (V8's GC and compiler threads, libuv's pool)
+// an arena of its own, each keeping its freed blocks; two arenas in all kept 1-2 MiB less at the peak.
 export const CONTROLLER_ENV = { MALLOC_MMAP_THRESHOLD_: '16384', MALLOC_ARENA_MAX: '2' };
 
 /** The names the SDK (@dot-i/k8s-operator) reads from client-node: all its require() of it is given. */
